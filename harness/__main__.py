@@ -1,0 +1,39 @@
+"""``python -m harness <command> [overrides…]``.
+
+Commands:
+  run          score a summary against the transcript (Hydra app; ``-m`` for multirun)
+  meta-eval    measure the verifier on human-labelled consistency benchmarks
+"""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = __doc__ or ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to a subcommand; returns the process exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE.strip())
+        return 0
+    command, rest = args[0], args[1:]
+    if command == "run":
+        from harness.cli import run_app
+
+        sys.argv = [sys.argv[0], *rest]
+        run_app()
+        return 0
+    if command == "meta-eval":
+        from harness.cli import meta_eval_app
+
+        sys.argv = [sys.argv[0], *rest]
+        meta_eval_app()
+        return 0
+    print(f"harness: error: unknown command {command!r}\n\n{USAGE.strip()}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

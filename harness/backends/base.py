@@ -1,0 +1,61 @@
+"""The verifier plug point: given a claim and a passage, how strongly does the passage support it?
+
+Backends are registered by name in ``VERIFIERS`` and built from the ``model`` config group with
+``build_verifier``. A backend that cannot run here (missing package, missing weights) raises
+``BackendUnavailableError`` when it is built, never falls back silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol, Sequence
+
+from harness.registry import Registry
+
+
+@dataclass(frozen=True)
+class VerifyPair:
+    """One (claim, evidence passage) pair to score.
+
+    Attributes:
+        claim: the statement to check, as a stand-alone sentence.
+        evidence: the source passage (a transcript window or a document chunk).
+        context: optional text that resolves pronouns in the claim (section title, question).
+    """
+
+    claim: str
+    evidence: str
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class PairScore:
+    """A backend's judgement of one pair.
+
+    Attributes:
+        support: probability-like score in [0, 1] that the evidence supports the claim.
+        contradiction: score in [0, 1] that the evidence contradicts it, ``None`` when the
+            backend cannot tell contradiction from mere absence.
+        features: the named signals behind the score (reported, never required).
+    """
+
+    support: float
+    contradiction: float | None = None
+    features: Mapping[str, float] = field(default_factory=dict)
+
+
+class Verifier(Protocol):
+    """Scores (claim, evidence) pairs in batches."""
+
+    name: str
+
+    def score(self, pairs: Sequence[VerifyPair]) -> list[PairScore]:
+        """One ``PairScore`` per pair, in order."""
+        ...
+
+    def describe(self) -> Mapping[str, Any]:
+        """Model ids, versions and settings, for the run signature."""
+        ...
+
+
+VERIFIERS: Registry[Any] = Registry("verifier backend")

@@ -1,0 +1,85 @@
+"""Hydra entry points. Thin: compose the config, call library code, turn errors into one line.
+
+``python -m harness run summary=summify`` → ``run_app``; other subcommands are dispatched by
+``harness.__main__``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from harness.errors import HarnessError
+
+log = logging.getLogger("harness")
+
+CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one error line to stderr and exit with ``code`` (no traceback)."""
+    print(f"harness: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def plain_config(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config as plain containers (what signatures and reports record)."""
+    try:
+        return OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)  # type: ignore[return-value]
+    except Exception as exc:  # omegaconf raises several unrelated types here
+        fail(f"config: {exc}".splitlines()[0])
+        raise  # unreachable
+
+
+def execute_run(cfg: DictConfig, out_dir: str | Path) -> dict[str, Any]:
+    """Run the pipeline for ``cfg`` and write the run directory; returns the report dict."""
+    from harness.pipeline import run_pipeline
+    from harness.report import write_run
+
+    config = plain_config(cfg)
+    result = run_pipeline(config)
+    return write_run(result, out_dir, config, markdown=bool(config.get("report", {}).get("write_markdown", True)))
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+def run_app(cfg: DictConfig) -> None:
+    """``python -m harness run``: score one summary against the transcript."""
+    from hydra.core.hydra_config import HydraConfig
+
+    out_dir = HydraConfig.get().runtime.output_dir
+    try:
+        report = execute_run(cfg, out_dir)
+    except HarnessError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted; files already in the run directory were left as they were", 130)
+    s = report["summary"]
+    log.info(
+        "%s: %d units (%d boilerplate) → %s",
+        s["format"],
+        s["units"],
+        s["boilerplate_units"],
+        out_dir,
+    )
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="meta_eval")
+def meta_eval_app(cfg: DictConfig) -> None:
+    """``python -m harness meta-eval``: verifier agreement with human consistency labels."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from harness.meta_eval import main as meta_eval_main
+
+    try:
+        code = meta_eval_main(cfg, out_dir=HydraConfig.get().runtime.output_dir)
+    except HarnessError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted; files already in the run directory were left as they were", 130)
+    if code:
+        raise SystemExit(code)

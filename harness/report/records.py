@@ -1,0 +1,116 @@
+"""JSON records of a run: per-unit rows (HELM-style per-instance) and the aggregate report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+from typing import Any
+
+from harness.transcript import format_clock
+from harness.types import RunResult, SponsorSegment, Transcript
+
+REPORT_SCHEMA_VERSION = 1
+
+
+def unit_records(result: RunResult) -> list[dict[str, Any]]:
+    """One JSON-ready dict per summary unit, in document order."""
+    verdicts = {v.unit_id: v for v in result.unit_verdicts}
+    rows = []
+    for unit in result.summary.units:
+        row = asdict(unit)
+        verdict = verdicts.get(unit.unit_id)
+        if verdict is not None:
+            row["verdict"] = verdict.label
+            row["score"] = verdict.score
+            row["verdict_reason"] = verdict.reason
+            row["claims"] = [
+                {
+                    "claim_id": v.claim.claim_id,
+                    "text": v.claim.text,
+                    "verdict": v.label,
+                    "score": v.score,
+                    "evidence": [asdict(e) for e in v.evidence],
+                }
+                for v in verdict.claims
+            ]
+        rows.append(row)
+    return rows
+
+
+def _sponsor_record(sp: SponsorSegment) -> dict[str, Any]:
+    return {
+        "index": sp.index,
+        "start_s": _round(sp.start_s),
+        "end_s": _round(sp.end_s),
+        "start": format_clock(sp.start_s),
+        "end": format_clock(sp.end_s),
+        "time_estimated": sp.time_estimated,
+        "char_start": sp.char_start,
+        "char_end": sp.char_end,
+        "rules": list(sp.rules),
+        "words": len(sp.text.split()),
+    }
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)
+
+
+def transcript_record(t: Transcript) -> dict[str, Any]:
+    """Transcript statistics for the report: chapters, turns, sponsor segments, warnings."""
+    content = t.content_segments
+    return {
+        "path": t.path,
+        "sha256": t.sha256,
+        "format": t.format,
+        "title": t.title,
+        "video_url": t.video_url,
+        "duration_s": t.duration_s,
+        "chapters": [
+            {"index": c.index, "title": c.title, "start_s": c.start_s, "end_s": c.end_s, "line_no": c.line_no}
+            for c in t.chapters
+        ],
+        "timestamp_blocks": len(t.blocks),
+        "turns": len(content),
+        "turns_by_speaker": dict(sorted(Counter(s.speaker or "(none)" for s in content).items())),
+        "non_content_segments": len(t.segments) - len(content),
+        "words": sum(len(s.text.split()) for s in content),
+        "sponsor_segments": [_sponsor_record(sp) for sp in t.sponsor_segments],
+        "warnings": list(t.warnings),
+    }
+
+
+def report_dict(result: RunResult, config: dict[str, Any]) -> dict[str, Any]:
+    """The aggregate ``report.json`` content (deterministic apart from ``timings_s``)."""
+    summary = result.summary
+    units = summary.units
+    roles = Counter(r.role for r in summary.line_roles)
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "signature": dict(result.signature),
+        "config": config,
+        "transcript": transcript_record(result.transcript),
+        "summary": {
+            "path": summary.path,
+            "sha256": summary.sha256,
+            "format": summary.format,
+            "title": summary.title,
+            "units": len(units),
+            "units_by_kind": dict(sorted(Counter(u.kind for u in units).items())),
+            "boilerplate_units": sum(u.boilerplate for u in units),
+            "lines_by_role": dict(sorted(roles.items())),
+            "cited_timestamps": sum(u.cited_timestamp_s is not None for u in units),
+        },
+        "metrics": {
+            m.name: {
+                "value": m.value,
+                "higher_is_better": m.higher_is_better,
+                "description": m.description,
+                "note": m.note,
+            }
+            for m in result.metrics
+        },
+        "flags": [asdict(f) for f in result.flags],
+        "timings_s": dict(result.timings_s),
+        **{k: v for k, v in result.extra.items()},
+    }

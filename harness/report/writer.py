@@ -1,0 +1,31 @@
+"""Write a run directory atomically."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from harness.report.markdown import render_markdown
+from harness.report.records import report_dict, unit_records
+from harness.textio import atomic_write_json, atomic_write_jsonl, atomic_write_text
+from harness.types import RunResult
+
+log = logging.getLogger(__name__)
+
+
+def write_run(result: RunResult, out_dir: str | Path, config: dict[str, Any], *, markdown: bool = True) -> dict[str, Any]:
+    """Write ``units.jsonl``, ``report.json`` (and ``report.md``) into ``out_dir``.
+
+    Every file is written to a temporary file and renamed, ``report.json`` last, so a reader
+    that sees a new ``report.json`` also sees the matching units. Returns the report dict.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    report = report_dict(result, config)
+    atomic_write_jsonl(out / "units.jsonl", unit_records(result))
+    if markdown:
+        atomic_write_text(out / "report.md", render_markdown(report))
+    atomic_write_json(out / "report.json", report)
+    log.info("wrote run to %s", out)
+    return report

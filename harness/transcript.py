@@ -1,0 +1,345 @@
+"""Parse stage, transcript side: a transcript file → ``Transcript`` (chapters, blocks, turns).
+
+Readers are registered by name in ``TRANSCRIPT_READERS`` and picked by ``transcript.format``.
+This module ships the ``markdown_blog`` reader for the reference layout:
+
+- optional Jekyll front matter (``---`` … ``---``; its ``title:`` becomes the title),
+- a preface before the conversation (e.g. the post author's note in Russian), kept as
+  non-content segments,
+- ``## `` chapter headings,
+- ``[m:ss](https://youtu.be/ID?t=N)`` timestamp lines (``t=`` wins over the label),
+- ``**Speaker:** text`` turns; a paragraph without a label continues the previous speaker.
+
+Speaker labels are kept exactly as written, even when they are misspelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+from urllib.parse import parse_qs, urlparse
+
+from harness.errors import InputFileError
+from harness.registry import Registry
+from harness.textio import read_text_file
+from harness.types import Chapter, Segment, TimestampBlock, Transcript
+
+log = logging.getLogger(__name__)
+
+TranscriptReader = Callable[[str, str, str], Transcript]
+"""A reader takes (text, path, sha256) and returns a ``Transcript`` without sponsor segments."""
+
+TRANSCRIPT_READERS: Registry[TranscriptReader] = Registry("transcript format")
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
+_HEADING = re.compile(r"^#{1,3}[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_TIMESTAMP_LINE = re.compile(r"^\[(\d{1,2}(?::\d{1,2}){1,2})\]\(([^)\s]*)\)[ \t]*$")
+_SPEAKER = re.compile(r"^\*\*([^*\n]{1,80}?):\*\*[ \t]*")
+
+
+def parse_clock(label: str) -> int | None:
+    """Seconds of a clock label ``m:ss``, ``mm:ss`` or ``h:mm:ss``; ``None`` if it is not one.
+
+    Minutes and seconds after the first field must be below 60 (``99:99:99`` is not a time).
+    """
+    parts = label.strip().split(":")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        return None
+    nums = [int(p) for p in parts]
+    if any(n >= 60 for n in nums[1:]):
+        return None
+    total = 0
+    for n in nums:
+        total = total * 60 + n
+    return total
+
+
+def format_clock(seconds: float | None) -> str | None:
+    """``m:ss`` or ``h:mm:ss`` for a number of seconds, like the reference transcript writes."""
+    if seconds is None:
+        return None
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+@dataclass
+class _Line:
+    no: int
+    start: int
+    text: str
+
+
+@dataclass
+class _RawBlock:
+    start_s: float
+    label: str
+    url: str | None
+    line_no: int
+    line_start: int
+    text_start: int
+
+
+@dataclass
+class _OpenTurn:
+    speaker: str | None
+    start: int
+    end: int
+    line_no: int
+    is_content: bool
+
+
+def _lines(text: str) -> list[_Line]:
+    out, pos = [], 0
+    for no, raw in enumerate(text.splitlines(keepends=True), start=1):
+        out.append(_Line(no=no, start=pos, text=raw.rstrip("\r\n")))
+        pos += len(raw)
+    return out
+
+
+@TRANSCRIPT_READERS.register("markdown_blog")
+def read_markdown_blog(text: str, path: str, sha256: str) -> Transcript:
+    """Parse the Markdown blog layout (see module docstring).
+
+    Raises:
+        InputFileError: no timestamps and no speaker labels (not this layout), or a timestamp
+            that cannot be read. Timestamps that go back in time are kept and reported in
+            ``Transcript.warnings`` (the reference transcript has one).
+    """
+    title = None
+    body_start = 0
+    fm = _FRONT_MATTER.match(text)
+    if fm:
+        body_start = fm.end()
+        for line in fm.group(1).splitlines():
+            key, _, value = line.partition(":")
+            if key.strip().lower() == "title" and value.strip():
+                title = value.strip().strip("\"'")
+
+    chapters_raw: list[tuple[str, int, int]] = []  # title, line_no, char_start
+    blocks_raw: list[_RawBlock] = []
+    turns: list[_OpenTurn] = []
+    current: _OpenTurn | None = None
+    seen_conversation = False
+    video_url = None
+    warnings: list[str] = []
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            turns.append(current)
+            current = None
+
+    for line in _lines(text):
+        if line.start < body_start:
+            continue
+        stripped = line.text.strip()
+        if not stripped:
+            continue
+        if heading := _HEADING.match(stripped):
+            close()
+            chapters_raw.append((heading.group(1).strip(), line.no, line.start))
+            seen_conversation = True
+            continue
+        if ts := _TIMESTAMP_LINE.match(stripped):
+            close()
+            label, url = ts.group(1), ts.group(2) or None
+            seconds = _timestamp_seconds(label, url)
+            if seconds is None:
+                raise InputFileError(path, f"line {line.no}: cannot read timestamp {label!r}")
+            if blocks_raw and seconds < blocks_raw[-1].start_s:
+                prev = blocks_raw[-1]
+                warnings.append(
+                    f"line {line.no}: timestamp {label} goes back in time "
+                    f"(previous {prev.label} at line {prev.line_no}); times near it are approximate"
+                )
+            if url and video_url is None:
+                video_url = url.split("?")[0]
+            blocks_raw.append(
+                _RawBlock(float(seconds), label, url, line.no, line.start, line.start + len(line.text) + 1)
+            )
+            seen_conversation = True
+            continue
+        lead = len(line.text) - len(line.text.lstrip())
+        speaker_match = _SPEAKER.match(stripped)
+        if speaker_match:
+            close()
+            seen_conversation = True
+            start = line.start + lead + speaker_match.end()
+            current = _OpenTurn(
+                speaker=speaker_match.group(1).strip(),
+                start=start,
+                end=line.start + len(line.text.rstrip()),
+                line_no=line.no,
+                is_content=True,
+            )
+            continue
+        # A paragraph without a label: continues the open turn, or starts an unlabelled one
+        # (carrying on the previous speaker after a timestamp line, as the layout does).
+        end = line.start + len(line.text.rstrip())
+        if current is not None:
+            current.end = end
+            continue
+        speaker = turns[-1].speaker if turns and seen_conversation else None
+        current = _OpenTurn(
+            speaker=speaker,
+            start=line.start + lead,
+            end=end,
+            line_no=line.no,
+            is_content=seen_conversation,
+        )
+    close()
+
+    if not blocks_raw and not any(t.speaker for t in turns):
+        raise InputFileError(
+            path,
+            "does not look like a markdown_blog transcript: no [m:ss](link) timestamp lines "
+            "and no **Speaker:** labels found",
+        )
+    if not any(t.is_content for t in turns):
+        raise InputFileError(path, "transcript has no conversation text")
+
+    blocks = _build_blocks(blocks_raw, chapters_raw, len(text))
+    duration = max(b.start_s for b in blocks) if blocks else None
+    draft = Transcript(
+        path=path,
+        sha256=sha256,
+        text=text,
+        format="markdown_blog",
+        title=title,
+        video_url=video_url,
+        chapters=(),
+        blocks=blocks,
+        segments=(),
+        duration_s=duration,
+        warnings=tuple(warnings),
+    )
+    chapters = _build_chapters(chapters_raw, blocks, turns, draft, len(text))
+    chapter_of = _chapter_lookup(chapters)
+    segments = tuple(
+        Segment(
+            index=i,
+            speaker=t.speaker,
+            text=text[t.start : t.end],
+            start_s=draft.time_at(t.start) if t.is_content else None,
+            end_s=draft.time_at(t.end) if t.is_content else None,
+            timestamp=(b.label if (b := draft.block_at(t.start)) and t.is_content else None),
+            chapter_index=chapter_of(t.start),
+            line_no=t.line_no,
+            char_start=t.start,
+            char_end=t.end,
+            is_content=t.is_content,
+        )
+        for i, t in enumerate(turns)
+    )
+    return replace(draft, chapters=chapters, segments=segments)
+
+
+def _timestamp_seconds(label: str, url: str | None) -> int | None:
+    seconds = parse_clock(label)
+    if url:
+        query = parse_qs(urlparse(url).query)
+        t = query.get("t", [None])[0]
+        if t is not None:
+            t = t.rstrip("s")
+            if t.isdigit():
+                return int(t)
+    return seconds
+
+
+def _build_blocks(
+    raw: list[_RawBlock], chapters_raw: list[tuple[str, int, int]], text_len: int
+) -> tuple[TimestampBlock, ...]:
+    heading_starts = [c[2] for c in chapters_raw]
+    blocks = []
+    for i, rb in enumerate(raw):
+        nxt = raw[i + 1] if i + 1 < len(raw) else None
+        # A block's text runs to the next timestamp line, or to the next heading if that comes first.
+        char_end = min([nxt.line_start if nxt else text_len] + [h for h in heading_starts if h > rb.text_start])
+        chapter_index = sum(1 for h in heading_starts if h <= rb.line_start) - 1
+        blocks.append(
+            TimestampBlock(
+                index=i,
+                start_s=rb.start_s,
+                end_s=max(rb.start_s, nxt.start_s) if nxt else None,
+                label=rb.label,
+                url=rb.url,
+                chapter_index=chapter_index if chapter_index >= 0 else None,
+                line_no=rb.line_no,
+                char_start=min(rb.text_start, text_len),
+                char_end=max(min(rb.text_start, text_len), char_end),
+            )
+        )
+    return tuple(blocks)
+
+
+def _build_chapters(
+    chapters_raw: list[tuple[str, int, int]],
+    blocks: tuple[TimestampBlock, ...],
+    turns: list[_OpenTurn],
+    draft: Transcript,
+    text_len: int,
+) -> tuple[Chapter, ...]:
+    chapters = []
+    for i, (title, line_no, char_start) in enumerate(chapters_raw):
+        char_end = chapters_raw[i + 1][2] if i + 1 < len(chapters_raw) else text_len
+        first_turn = next((t for t in turns if char_start <= t.start < char_end and t.is_content), None)
+        first_block = next((b for b in blocks if char_start <= b.char_start <= char_end), None)
+        if first_block and (first_turn is None or first_block.char_start <= first_turn.start):
+            start_s: float | None = first_block.start_s
+        elif first_turn is not None:
+            start_s = draft.time_at(first_turn.start)
+        else:
+            start_s = None
+        chapters.append([title, start_s, line_no, char_start, char_end])
+    out = []
+    for i, (title, start_s, line_no, char_start, char_end) in enumerate(chapters):
+        end_s = chapters[i + 1][1] if i + 1 < len(chapters) else draft.duration_s
+        out.append(
+            Chapter(
+                index=i,
+                title=title,
+                start_s=start_s,
+                end_s=end_s,
+                line_no=line_no,
+                char_start=char_start,
+                char_end=char_end,
+            )
+        )
+    return tuple(out)
+
+
+def _chapter_lookup(chapters: tuple[Chapter, ...]) -> Callable[[int], int | None]:
+    def chapter_of(offset: int) -> int | None:
+        for ch in reversed(chapters):
+            if ch.char_start <= offset:
+                return ch.index
+        return None
+
+    return chapter_of
+
+
+def load_transcript(path: str | Path, fmt: str = "markdown_blog", *, max_bytes: int = 5_000_000) -> Transcript:
+    """Read and parse a transcript file with the reader registered as ``fmt``.
+
+    Sponsor segments are not detected here; ``harness.sponsors.mark_sponsors`` adds them.
+
+    Raises:
+        InputFileError: the file is unreadable or does not parse.
+        ConfigError: ``fmt`` is not a registered reader.
+    """
+    reader = TRANSCRIPT_READERS.get(fmt)
+    source = read_text_file(path, max_bytes=max_bytes)
+    transcript = reader(source.text, str(path), source.sha256)
+    log.info(
+        "transcript %s: %d chapters, %d blocks, %d turns",
+        path,
+        len(transcript.chapters),
+        len(transcript.blocks),
+        len(transcript.segments),
+    )
+    return transcript

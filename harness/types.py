@@ -1,0 +1,474 @@
+"""Typed records that flow through the pipeline: parse → claims → align → metrics → flags → report.
+
+Every record is a frozen dataclass so a stage can never mutate what an earlier stage produced.
+Times are seconds from the start of the episode (``None`` where the source gives no time);
+character offsets index into the text of the record that owns them (``Transcript.text`` for
+transcript records, ``SummaryUnit.text_plain`` for claims).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+# ----------------------------------------------------------------------------------------------
+# Transcript side
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter of the episode, from a ``## `` heading of the transcript.
+
+    Attributes:
+        index: 0-based position among the chapters.
+        title: heading text as written.
+        start_s: start time (the first timestamp under the heading), ``None`` if it has none.
+        end_s: start of the next chapter, or the end of the episode for the last one.
+        line_no: 1-based line of the heading in the transcript file.
+        char_start: offset of the heading in ``Transcript.text``.
+        char_end: offset where the next chapter starts (or the end of the text).
+    """
+
+    index: int
+    title: str
+    start_s: float | None
+    end_s: float | None
+    line_no: int
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True)
+class TimestampBlock:
+    """A run of transcript text that starts at one written timestamp (``[m:ss](url?t=N)``).
+
+    Attributes:
+        index: 0-based position among the blocks.
+        start_s: time the timestamp points at (the ``t=`` parameter, else the label).
+        end_s: start of the next block (``None`` for the last block, whose end is unknown).
+        label: the timestamp exactly as written, e.g. ``"1:02:30"``.
+        url: the link target, if any (used to link evidence back to the video).
+        chapter_index: chapter the block lies in, ``None`` before the first heading.
+        line_no: 1-based line of the timestamp.
+        char_start: offset where the block's text starts (just after the timestamp line).
+        char_end: offset where the next block starts.
+    """
+
+    index: int
+    start_s: float
+    end_s: float | None
+    label: str
+    url: str | None
+    chapter_index: int | None
+    line_no: int
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One speaker turn, the unit of transcript text the later stages retrieve from.
+
+    A turn is cut where a new speaker label or a new timestamp starts, so each segment lies in
+    one timestamp block. Speaker labels are kept exactly as the source gives them (they can be
+    wrong; the harness never invents or corrects one).
+
+    Attributes:
+        index: 0-based position among the segments.
+        speaker: speaker label as written, ``None`` where the source names nobody.
+        text: the spoken text, markup removed, paragraphs joined by a newline.
+        start_s: estimated start time: the block's start, moved forward in proportion to the
+            characters of the block that come before this turn.
+        end_s: estimated end time, computed the same way.
+        timestamp: label of the block the turn lies in (what a reader finds in the file).
+        chapter_index: chapter the turn lies in.
+        line_no: 1-based line where the turn starts.
+        char_start: offset of ``text``'s first character in ``Transcript.text``.
+        char_end: offset just past the turn's last character in ``Transcript.text``.
+        is_content: False for text that is not the conversation (a preface in another language,
+            a post's front matter); such text is kept but never scored.
+    """
+
+    index: int
+    speaker: str | None
+    text: str
+    start_s: float | None
+    end_s: float | None
+    timestamp: str | None
+    chapter_index: int | None
+    line_no: int
+    char_start: int
+    char_end: int
+    is_content: bool = True
+
+
+@dataclass(frozen=True)
+class SponsorSegment:
+    """A sponsor read or podcast self-promotion found in the transcript.
+
+    Attributes:
+        index: 0-based position among the sponsor segments.
+        char_start: offset of the first sponsor sentence in ``Transcript.text``.
+        char_end: offset just past the last sponsor sentence.
+        start_s: estimated start time (see ``time_estimated``).
+        end_s: estimated end time.
+        time_estimated: True when the times were interpolated inside a timestamp block rather
+            than read from a timestamp at the span's edge.
+        segment_indices: the speaker turns the span overlaps.
+        rules: names of the detection rules that fired inside the span, sorted.
+        text: the span's text.
+    """
+
+    index: int
+    char_start: int
+    char_end: int
+    start_s: float | None
+    end_s: float | None
+    time_estimated: bool
+    segment_indices: tuple[int, ...]
+    rules: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A parsed transcript: chapters, timestamp blocks, speaker turns and sponsor segments.
+
+    Attributes:
+        path: the file it was read from, as given.
+        sha256: hex digest of the file's bytes.
+        text: the decoded file text; every offset in the transcript records indexes into it.
+        format: name of the reader that parsed it.
+        title: title from front matter or first heading, if any.
+        video_url: base URL of the video when the timestamps link to one.
+        chapters: chapters in order.
+        blocks: timestamp blocks in order.
+        segments: speaker turns in order, non-content ones included (``is_content`` False).
+        sponsor_segments: sponsor reads, in order (empty until sponsor detection has run).
+        duration_s: the last known time in the transcript (start of its last block).
+        warnings: problems found while parsing that did not stop it (e.g. a timestamp that goes
+            back in time), shown in the report.
+    """
+
+    path: str
+    sha256: str
+    text: str
+    format: str
+    title: str | None
+    video_url: str | None
+    chapters: tuple[Chapter, ...]
+    blocks: tuple[TimestampBlock, ...]
+    segments: tuple[Segment, ...]
+    sponsor_segments: tuple[SponsorSegment, ...] = ()
+    duration_s: float | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def content_segments(self) -> tuple[Segment, ...]:
+        """The turns that belong to the conversation (preface and front matter left out)."""
+        return tuple(s for s in self.segments if s.is_content)
+
+    def sponsor_overlap(self, char_start: int, char_end: int) -> float:
+        """Share of ``[char_start, char_end)`` that lies inside sponsor segments, in [0, 1]."""
+        length = char_end - char_start
+        if length <= 0:
+            return 0.0
+        covered = sum(
+            max(0, min(char_end, sp.char_end) - max(char_start, sp.char_start))
+            for sp in self.sponsor_segments
+        )
+        return min(1.0, covered / length)
+
+    def time_at(self, char_offset: int) -> float | None:
+        """Estimated time of a character offset, interpolated inside its timestamp block."""
+        for block in reversed(self.blocks):
+            if block.char_start <= char_offset:
+                if block.end_s is None or block.char_end <= block.char_start:
+                    return block.start_s
+                frac = min(1.0, (char_offset - block.char_start) / (block.char_end - block.char_start))
+                return block.start_s + frac * (block.end_s - block.start_s)
+        return self.blocks[0].start_s if self.blocks else None
+
+    def block_at(self, char_offset: int) -> TimestampBlock | None:
+        """The timestamp block containing a character offset (``None`` before the first one)."""
+        for block in reversed(self.blocks):
+            if block.char_start <= char_offset:
+                return block
+        return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Summary side
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SummaryUnit:
+    """One scorable piece of a summary (a sentence, bullet, answer or gloss), in document order.
+
+    Attributes:
+        unit_id: stable id, ``u001``, ``u002``… in document order.
+        index: 0-based position among the units.
+        section: heading path joined with `` > ``; for a Q&A answer, the question.
+        kind: what the summary presents the unit as: ``overview``, ``key_insight``,
+            ``section_sentence``, ``qa_answer``, ``gloss``, ``tldr``, ``takeaway``,
+            ``wiki_sentence``, ``summary_sentence``, ``transcript_excerpt``, ``sentence``,
+            ``boilerplate``…
+        text: the unit's text exactly as in the file (a sentence may be part of a line).
+        text_plain: ``text`` with markup removed (links, emphasis, emoji bullets, HTML tags).
+        line_no: 1-based line of the file where the unit starts.
+        cited_timestamp_s: a time the summary itself cites for this unit, in seconds.
+        boilerplate: True for site chrome that is not summary content.
+        boilerplate_reason: why it was judged boilerplate (``None`` when it is content).
+    """
+
+    unit_id: str
+    index: int
+    section: str | None
+    kind: str
+    text: str
+    text_plain: str
+    line_no: int
+    cited_timestamp_s: int | None = None
+    boilerplate: bool = False
+    boilerplate_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class LineRole:
+    """What a non-empty line of a summary file was taken as, so no line is silently dropped.
+
+    Attributes:
+        line_no: 1-based line number.
+        role: ``unit`` (content or boilerplate unit), ``heading``, ``question``,
+            ``front_matter`` or ``markup`` (a line of pure markup such as a callout marker).
+        unit_ids: units that start or continue on this line (empty for context lines).
+    """
+
+    line_no: int
+    role: str
+    unit_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A parsed summary file.
+
+    Attributes:
+        path: the file it was read from, as given.
+        sha256: hex digest of the file's bytes.
+        format: name of the registered format that parsed it.
+        title: the page title, if the format has one.
+        units: the units in document order.
+        line_roles: one entry for every non-empty line of the file.
+    """
+
+    path: str
+    sha256: str
+    format: str
+    title: str | None
+    units: tuple[SummaryUnit, ...]
+    line_roles: tuple[LineRole, ...]
+
+    @property
+    def content_units(self) -> tuple[SummaryUnit, ...]:
+        """Units that are summary content (boilerplate left out)."""
+        return tuple(u for u in self.units if not u.boilerplate)
+
+
+# ----------------------------------------------------------------------------------------------
+# Claims, evidence, verdicts
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An atomic statement taken from a summary unit.
+
+    Attributes:
+        claim_id: ``<unit_id>.c<k>``.
+        unit_id: the unit it came from.
+        index: 0-based position among the unit's claims.
+        text: the claim as a stand-alone sentence.
+        char_start: offset of the claim's source span in the unit's ``text_plain``.
+        char_end: end of that span.
+        context: text that helps resolve "he"/"this": section title or Q&A question.
+    """
+
+    claim_id: str
+    unit_id: str
+    index: int
+    text: str
+    char_start: int
+    char_end: int
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    """A retrieval window: a few consecutive speaker turns of the transcript.
+
+    Attributes:
+        index: 0-based position among the windows.
+        text: the turns' text joined with newlines.
+        segment_indices: the turns it holds.
+        start_s: start time of its first turn.
+        end_s: end time of its last turn.
+        timestamp: label of the block its first turn lies in.
+        chapter_index: chapter of its first turn.
+        speakers: distinct speakers, in order of appearance.
+        char_start: offset of its first character in ``Transcript.text``.
+        char_end: offset past its last character.
+        is_sponsor: True when most of the window lies in sponsor segments.
+    """
+
+    index: int
+    text: str
+    segment_indices: tuple[int, ...]
+    start_s: float | None
+    end_s: float | None
+    timestamp: str | None
+    chapter_index: int | None
+    speakers: tuple[str, ...]
+    char_start: int
+    char_end: int
+    is_sponsor: bool
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A transcript passage offered to justify a verdict.
+
+    Attributes:
+        start_s: estimated time of the quote.
+        end_s: estimated end time of the quote.
+        timestamp: the transcript's own label of the block holding the quote (``"m:ss"``).
+        url: link to that moment of the video, when the transcript gives one.
+        speaker: who says it, as labelled in the transcript.
+        chapter: chapter title.
+        quote: verbatim transcript text, at most 40 words.
+        score: how strongly this passage supports the claim, in [0, 1].
+        is_sponsor: True when the passage lies in a sponsor segment.
+        char_start: offset of the quote in ``Transcript.text``.
+        char_end: end of the quote.
+    """
+
+    start_s: float | None
+    end_s: float | None
+    timestamp: str | None
+    url: str | None
+    speaker: str | None
+    chapter: str | None
+    quote: str
+    score: float
+    is_sponsor: bool
+    char_start: int
+    char_end: int
+
+
+VERDICTS = ("supported", "partially_supported", "unsupported", "contradicted")
+UNIT_VERDICTS = VERDICTS + ("not_checkable",)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verifier's decision about one claim.
+
+    Attributes:
+        claim: the claim judged.
+        label: one of ``VERDICTS``.
+        score: support score in [0, 1] (1 = fully supported).
+        evidence: up to three passages, best first.
+        features: the named signals the decision was made from (for the report and debugging).
+    """
+
+    claim: Claim
+    label: str
+    score: float
+    evidence: tuple[Evidence, ...]
+    features: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UnitVerdict:
+    """The aggregate decision about one summary unit.
+
+    Attributes:
+        unit_id: the unit judged.
+        label: one of ``UNIT_VERDICTS``.
+        score: mean support of its claims, weighted by claim length (``None`` if not checkable).
+        claims: the claim verdicts it aggregates.
+        reason: why the unit is ``not_checkable`` (``None`` otherwise).
+    """
+
+    unit_id: str
+    label: str
+    score: float | None
+    claims: tuple[Verdict, ...]
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Flag:
+    """An error a careful reader would catch, with severity and checkable evidence.
+
+    Attributes:
+        tag: detector name, e.g. ``ad_content``, ``misspelled_entity``.
+        severity: ``major`` or ``minor``.
+        unit_id: the unit flagged.
+        claim_index: the claim within the unit, or ``None`` for a unit-level flag.
+        message: one plain sentence a user understands.
+        evidence: passages a user can check.
+    """
+
+    tag: str
+    severity: str
+    unit_id: str
+    claim_index: int | None
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One number in the report, with what it means and which way is better.
+
+    Attributes:
+        name: registered metric name, e.g. ``consistency.score``.
+        value: the number (``None`` when it could not be computed; ``note`` says why).
+        higher_is_better: direction, for leaderboards and the regression gate.
+        description: one sentence on what it measures.
+        note: caveats such as chunking or an unavailable input.
+    """
+
+    name: str
+    value: float | None
+    higher_is_better: bool
+    description: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one run produced, before it is written to the run directory.
+
+    Attributes:
+        signature: input hashes, resolved config, package and model versions.
+        transcript: the parsed transcript.
+        summary: the parsed summary.
+        unit_verdicts: per-unit verdicts (empty when alignment did not run).
+        flags: error flags.
+        metrics: named metrics.
+        timings_s: wall time of each stage in seconds.
+        extra: further report sections keyed by name (JSON-serialisable).
+    """
+
+    signature: Mapping[str, Any]
+    transcript: Transcript
+    summary: Summary
+    unit_verdicts: tuple[UnitVerdict, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    metrics: tuple[MetricResult, ...] = ()
+    timings_s: Mapping[str, float] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
