@@ -1,0 +1,140 @@
+"""Metrics stage: named metric groups computed from the typed outputs of earlier stages.
+
+Groups are registered by name in ``METRICS`` and chosen by the ``metrics`` config list. Each
+returns ``MetricResult`` records that state their direction and meaning (HELM-style metadata).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from harness.registry import Registry
+from harness.types import VERDICTS, MetricResult, Summary, Transcript, UnitVerdict
+
+
+@dataclass(frozen=True)
+class MetricInputs:
+    """What metric groups may read: the parsed inputs and the alignment verdicts."""
+
+    transcript: Transcript
+    summary: Summary
+    unit_verdicts: tuple[UnitVerdict, ...] = ()
+
+
+MetricGroup = Callable[[MetricInputs], tuple[MetricResult, ...]]
+METRICS: Registry[MetricGroup] = Registry("metric group")
+
+
+@METRICS.register("units")
+def unit_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
+    """How much of the page is summary at all."""
+    summary = inputs.summary
+    units = summary.units
+    chars_total = sum(len(u.text_plain) for u in units)
+    chars_boiler = sum(len(u.text_plain) for u in units if u.boilerplate)
+    return (
+        MetricResult(
+            name="units.content",
+            value=float(len(summary.content_units)),
+            higher_is_better=True,
+            description="Number of summary units that are content (not site boilerplate).",
+        ),
+        MetricResult(
+            name="units.boilerplate_share",
+            value=round(chars_boiler / chars_total, 6) if chars_total else 0.0,
+            higher_is_better=False,
+            description="Share of the page's unit characters that are site boilerplate, not summary.",
+        ),
+        MetricResult(
+            name="units.content_words",
+            value=float(sum(len(u.text_plain.split()) for u in summary.content_units)),
+            higher_is_better=True,
+            description="Words of summary content (boilerplate excluded).",
+            note="length, not quality: read it next to coverage and consistency",
+        ),
+    )
+
+
+@METRICS.register("consistency")
+def consistency_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
+    """Verdict shares, the length-weighted consistency score and sponsor-only evidence."""
+    verdicts = inputs.unit_verdicts
+    if not verdicts:
+        return (
+            MetricResult(
+                name="consistency.score",
+                value=None,
+                higher_is_better=True,
+                description="Mean claim support, weighted by claim length.",
+                note="alignment did not run",
+            ),
+        )
+    checkable = [v for v in verdicts if v.label != "not_checkable"]
+    claims = [c for v in checkable for c in v.claims]
+    out = [
+        MetricResult(
+            name="consistency.checkable_unit_share",
+            value=_share(len(checkable), len(verdicts)),
+            higher_is_better=True,
+            description="Share of summary units that could be checked against the transcript.",
+        )
+    ]
+    for label in VERDICTS:
+        better = label == "supported"
+        out.append(
+            MetricResult(
+                name=f"consistency.units.{label}",
+                value=_share(sum(v.label == label for v in checkable), len(checkable)),
+                higher_is_better=better,
+                description=f"Share of checkable units whose verdict is {label}.",
+            )
+        )
+        out.append(
+            MetricResult(
+                name=f"consistency.claims.{label}",
+                value=_share(sum(c.label == label for c in claims), len(claims)),
+                higher_is_better=better,
+                description=f"Share of claims whose verdict is {label}.",
+            )
+        )
+    weights = [max(1, len(c.claim.text.split())) for c in claims]
+    score = sum(w * c.score for w, c in zip(weights, claims)) / sum(weights) if claims else None
+    out.append(
+        MetricResult(
+            name="consistency.score",
+            value=None if score is None else round(score, 6),
+            higher_is_better=True,
+            description="Mean claim support score in [0, 1], weighted by claim length in words.",
+        )
+    )
+    out.append(
+        MetricResult(
+            name="consistency.claims",
+            value=float(len(claims)),
+            higher_is_better=True,
+            description="Number of claims checked.",
+        )
+    )
+    sponsor_best = sum(1 for c in claims if c.evidence and c.evidence[0].is_sponsor)
+    out.append(
+        MetricResult(
+            name="consistency.sponsor_evidence_claims",
+            value=float(sponsor_best),
+            higher_is_better=False,
+            description="Claims whose best evidence lies in a sponsor read (an ad passed off as content).",
+        )
+    )
+    return tuple(out)
+
+
+def _share(n: int, total: int) -> float | None:
+    return round(n / total, 6) if total else None
+
+
+def compute_metrics(names: Sequence[str], inputs: MetricInputs) -> tuple[MetricResult, ...]:
+    """Run the named metric groups in order and concatenate their results."""
+    results: list[MetricResult] = []
+    for name in names:
+        results.extend(METRICS.get(name)(inputs))
+    return tuple(results)
