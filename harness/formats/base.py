@@ -404,6 +404,7 @@ class PageBuilder:
         else:  # pragma: no cover - a format bug, not a user error
             raise ValueError(f"unknown paragraph mode {mode!r}")
 
+        spans = _merge_markup_only(content, spans)
         units = []
         for s, e in spans:
             piece = content[s:e]
@@ -459,6 +460,25 @@ class PageBuilder:
         if not any(not u.boilerplate for u in self.collector.units):
             raise InputFileError(self.path, f"no summary content found (parsed as {format_name})")
         return self.collector.finish(title)
+
+
+def _merge_markup_only(content: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Fold a span with no plain text (e.g. a ``<script>…</script>`` after a sentence) into the
+    span before it (or after it, at the start), so its raw text stays in some unit's ``text``."""
+    has_text = [bool(strip_markup(remove_citations(content[s:e]))) for s, e in spans]
+    if not any(has_text):
+        return spans
+    out: list[tuple[int, int]] = []
+    pending_start: int | None = None
+    for (s, e), ok in zip(spans, has_text):
+        if ok:
+            out.append((pending_start if pending_start is not None else s, e))
+            pending_start = None
+        elif out:
+            out[-1] = (out[-1][0], e)
+        elif pending_start is None:
+            pending_start = s
+    return out
 
 
 def _join_content(lines: Sequence[SourceLine]) -> tuple[str, list[int]]:
