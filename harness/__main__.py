@@ -3,6 +3,10 @@
 Commands:
   run          score a summary against the transcript (Hydra app; ``-m`` for multirun)
   meta-eval    measure the verifier on human-labelled consistency benchmarks
+  leaderboard  one row per summary from run directories (default: latest run of each summary)
+  check        regression gate: compare a run's metrics and major flags with a baseline file
+
+``python -m harness leaderboard --help`` and ``python -m harness check --help`` list their options.
 """
 
 from __future__ import annotations
@@ -31,6 +35,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.argv = [sys.argv[0], *rest]
         meta_eval_app()
         return 0
+    if command == "leaderboard":
+        from harness.leaderboard import main as leaderboard_main
+
+        return leaderboard_main(rest)
+    if command == "check":
+        from harness.check import main as check_main
+
+        return check_main(rest)
     print(f"harness: error: unknown command {command!r}\n\n{USAGE.strip()}", file=sys.stderr)
     return 2
 

@@ -71,12 +71,10 @@ def run_app(cfg: DictConfig) -> None:
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="meta_eval")
 def meta_eval_app(cfg: DictConfig) -> None:
     """``python -m harness meta-eval``: verifier agreement with human consistency labels."""
-    from hydra.core.hydra_config import HydraConfig
-
     from harness.meta_eval import main as meta_eval_main
 
     try:
-        code = meta_eval_main(cfg, out_dir=HydraConfig.get().runtime.output_dir)
+        code = meta_eval_main(cfg)
     except HarnessError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from harness.formats import FormatOptions, load_summary
+from harness.metrics import MetricInputs, compute_metrics
+from harness.models import MINILM_ID, SPACY_ID
 from harness.signature import build_signature
 from harness.sponsors import mark_sponsors, sponsor_config_from_mapping
 from harness.transcript import load_transcript
-from harness.types import MetricResult, RunResult, Summary
+from harness.types import RunResult, Summary, Transcript, UnitVerdict
 
 log = logging.getLogger(__name__)
 
@@ -41,34 +43,6 @@ def _stage(name: str, timings: dict[str, float]) -> Iterator[None]:
     finally:
         timings[name] = round(time.perf_counter() - start, 4)
         log.info("stage %s: %.3f s", name, timings[name])
-
-
-def summary_metrics(summary: Summary) -> tuple[MetricResult, ...]:
-    """Metrics of the parse stage: how much of the page is summary at all."""
-    units = summary.units
-    chars_total = sum(len(u.text_plain) for u in units)
-    chars_boiler = sum(len(u.text_plain) for u in units if u.boilerplate)
-    return (
-        MetricResult(
-            name="units.content",
-            value=float(len(summary.content_units)),
-            higher_is_better=True,
-            description="Number of summary units that are content (not site boilerplate).",
-        ),
-        MetricResult(
-            name="units.boilerplate_share",
-            value=round(chars_boiler / chars_total, 6) if chars_total else 0.0,
-            higher_is_better=False,
-            description="Share of the page's unit characters that are site boilerplate, not summary.",
-        ),
-        MetricResult(
-            name="units.content_words",
-            value=float(sum(len(u.text_plain.split()) for u in summary.content_units)),
-            higher_is_better=True,
-            description="Words of summary content (boilerplate excluded).",
-            note="length, not quality: read it next to coverage and consistency",
-        ),
-    )
 
 
 def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
@@ -98,18 +72,62 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
         )
         summary = load_summary(resolve_input(s_cfg["path"]), s_cfg["format"], options, max_bytes=max_bytes)
 
-    metrics = summary_metrics(summary)
+    stages = cfg.get("stages", {}) or {}
+    unit_verdicts: tuple[UnitVerdict, ...] = ()
+    models: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    if stages.get("align", True):
+        unit_verdicts, models, extra["alignment"] = _claims_and_alignment(transcript, summary, cfg, timings)
+
+    with _stage("metrics", timings):
+        metrics = compute_metrics(
+            list(cfg.get("metrics", ["units", "consistency"])),
+            MetricInputs(transcript=transcript, summary=summary, unit_verdicts=unit_verdicts),
+        )
     signature = build_signature(
         inputs={
             "transcript": {"sha256": transcript.sha256, "format": transcript.format},
             "summary": {"sha256": summary.sha256, "format": summary.format},
         },
         config=cfg,
+        models=models,
     )
     return RunResult(
         signature=signature,
         transcript=transcript,
         summary=summary,
+        unit_verdicts=unit_verdicts,
         metrics=metrics,
         timings_s=timings,
+        extra=extra,
     )
+
+
+def _claims_and_alignment(
+    transcript: Transcript, summary: Summary, cfg: Mapping[str, Any], timings: dict[str, float]
+) -> tuple[tuple[UnitVerdict, ...], dict[str, Any], dict[str, Any]]:
+    """Claims → retrieve → verify; returns unit verdicts, model descriptions and alignment stats."""
+    from harness.align import align_summary
+    from harness.backends import build_verifier
+    from harness.claims import is_checkable, split_claims_from_config
+
+    claims_cfg = cfg["claims"]
+    with _stage("load_verifier", timings):
+        verifier = build_verifier(cfg["model"])
+    with _stage("claims", timings):
+        checkability = {
+            u.unit_id: is_checkable(u, int(claims_cfg["min_content_words"])) for u in summary.units
+        }
+        claims = split_claims_from_config(summary.units, claims_cfg)
+    with _stage("align", timings):
+        alignment = align_summary(
+            transcript, summary.units, claims, verifier, cfg["align"], checkability=checkability
+        )
+    for name, seconds in alignment.timings.items():
+        timings[f"align.{name}"] = seconds
+    models = {
+        "verifier": dict(verifier.describe()),
+        "retrieval_encoder": MINILM_ID,
+        "claim_splitter": f"{claims_cfg['splitter']} ({SPACY_ID})",
+    }
+    return alignment.unit_verdicts, models, dict(alignment.stats)

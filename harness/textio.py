@@ -99,6 +99,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are meant to be shared and served
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

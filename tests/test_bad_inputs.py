@@ -17,8 +17,11 @@ from harness.errors import InputFileError
 BAD = ROOT / "tests" / "data" / "bad"
 
 
+FAST = ["stages.align=false"]  # parse-level cases; the pipeline's later stages are tested elsewhere
+
+
 def _summary(name: str, fmt: str = "plain") -> list[str]:
-    return ["summary=plain", f"summary.path={BAD / name}", f"summary.format={fmt}"]
+    return ["summary=plain", f"summary.path={BAD / name}", f"summary.format={fmt}", *FAST]
 
 
 ERRORS = {
@@ -43,7 +46,7 @@ def test_unusable_summary_is_a_named_error(tmp_path, name):
 @pytest.mark.parametrize("name", sorted(ERRORS))
 def test_unusable_transcript_is_a_named_error(tmp_path, name):
     with pytest.raises(InputFileError, match=ERRORS[name].replace("(", r"\(").replace(")", r"\)")):
-        execute_run(compose(["summary=wiki", f"transcript.path={BAD / name}"]), tmp_path)
+        execute_run(compose(["summary=wiki", f"transcript.path={BAD / name}", *FAST]), tmp_path)
 
 
 def _units(run_dir):
@@ -93,14 +96,14 @@ def test_huge_summary_is_rejected_not_truncated(tmp_path):
     big = tmp_path / "huge.md"
     big.write_bytes(b"Ilya Sutskever talks about deep learning. " * 250_000)  # 10.5 MB
     with pytest.raises(InputFileError, match=r"file is too large \(10,500,000 bytes"):
-        execute_run(compose(["summary=plain", f"summary.path={big}"]), tmp_path / "run")
+        execute_run(compose(["summary=plain", f"summary.path={big}", *FAST]), tmp_path / "run")
 
 
 def test_summary_longer_than_transcript_still_reports(tmp_path):
     long_summary = tmp_path / "long.md"
     long_summary.write_text(" ".join(f"Point {i} is that deep learning works." for i in range(400)))
     report = execute_run(
-        compose(["summary=plain", f"summary.path={long_summary}", f"transcript.path={BAD / 'transcript_no_chapters.md'}"]),
+        compose(["summary=plain", f"summary.path={long_summary}", f"transcript.path={BAD / 'transcript_no_chapters.md'}", *FAST]),
         tmp_path,
     )
     assert report["summary"]["units"] == 400
@@ -115,7 +118,7 @@ def test_summary_longer_than_transcript_still_reports(tmp_path):
     ],
 )
 def test_transcripts_missing_a_structure_still_report(tmp_path, name, chapters, speakers, timed):
-    report = execute_run(compose(["summary=wiki", f"transcript.path={BAD / name}"]), tmp_path)
+    report = execute_run(compose(["summary=wiki", f"transcript.path={BAD / name}", *FAST]), tmp_path)
     t = report["transcript"]
     assert len(t["chapters"]) == chapters
     assert t["turns_by_speaker"] == speakers
@@ -123,7 +126,7 @@ def test_transcripts_missing_a_structure_still_report(tmp_path, name, chapters, 
 
 
 def test_out_of_order_and_far_timestamps_are_warnings(tmp_path):
-    report = execute_run(compose(["summary=wiki", f"transcript.path={BAD / 'transcript_out_of_order.md'}"]), tmp_path)
+    report = execute_run(compose(["summary=wiki", f"transcript.path={BAD / 'transcript_out_of_order.md'}", *FAST]), tmp_path)
     assert report["transcript"]["warnings"] == [
         "line 6: timestamp 0:10 goes back in time (previous 1:00 at line 3); times near it are approximate"
     ]
@@ -131,4 +134,4 @@ def test_out_of_order_and_far_timestamps_are_warnings(tmp_path):
 
 def test_transcript_that_is_plain_prose_is_rejected(tmp_path):
     with pytest.raises(InputFileError, match="does not look like a markdown_blog transcript"):
-        execute_run(compose(["summary=wiki", f"transcript.path={BAD / 'transcript_prose.md'}"]), tmp_path)
+        execute_run(compose(["summary=wiki", f"transcript.path={BAD / 'transcript_prose.md'}", *FAST]), tmp_path)

@@ -13,6 +13,11 @@ from conftest import ROOT, SUMMARIES, TRANSCRIPT, compose
 from harness.cli import execute_run
 
 
+# Parse-level behaviour is checked without loading models; tests/test_reference_runs.py runs
+# the whole pipeline on the references.
+FAST = ["stages.align=false"]
+
+
 def _run_cli(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     return subprocess.run(
@@ -30,8 +35,8 @@ def test_default_config_composes_to_reference_inputs():
 
 @pytest.mark.parametrize("name", ["summify", "tldr_qa", "wiki"])
 def test_run_writes_the_three_files(tmp_path, name):
-    report = execute_run(compose([f"summary={name}"]), tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "report.md", "units.jsonl"]
+    report = execute_run(compose([f"summary={name}", *FAST]), tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "report.json", "report.md", "units.jsonl"]
     on_disk = json.loads((tmp_path / "report.json").read_text())
     assert on_disk["summary"]["format"] == name
     assert on_disk["signature"]["inputs"]["summary"]["sha256"] == report["summary"]["sha256"]
@@ -44,18 +49,18 @@ def test_run_writes_the_three_files(tmp_path, name):
 
 
 def test_signature_changes_with_config_and_input_not_otherwise(tmp_path):
-    a = execute_run(compose(["summary=wiki"]), tmp_path / "a")["signature"]
-    b = execute_run(compose(["summary=wiki"]), tmp_path / "b")["signature"]
-    c = execute_run(compose(["summary=wiki", "sponsors.max_gap_sentences=2"]), tmp_path / "c")["signature"]
-    d = execute_run(compose(["summary=tldr_qa"]), tmp_path / "d")["signature"]
+    a = execute_run(compose(["summary=wiki", *FAST]), tmp_path / "a")["signature"]
+    b = execute_run(compose(["summary=wiki", *FAST]), tmp_path / "b")["signature"]
+    c = execute_run(compose(["summary=wiki", "sponsors.max_gap_sentences=2", *FAST]), tmp_path / "c")["signature"]
+    d = execute_run(compose(["summary=tldr_qa", *FAST]), tmp_path / "d")["signature"]
     assert a == b
     assert a["config_sha256"] != c["config_sha256"] and a["string"] != c["string"]
     assert a["inputs"]["summary"]["sha256"] != d["inputs"]["summary"]["sha256"]
 
 
 def test_two_runs_write_identical_units(tmp_path):
-    execute_run(compose(["summary=tldr_qa"]), tmp_path / "a")
-    execute_run(compose(["summary=tldr_qa"]), tmp_path / "b")
+    execute_run(compose(["summary=tldr_qa", *FAST]), tmp_path / "a")
+    execute_run(compose(["summary=tldr_qa", *FAST]), tmp_path / "b")
     assert (tmp_path / "a" / "units.jsonl").read_bytes() == (tmp_path / "b" / "units.jsonl").read_bytes()
 
 
@@ -63,7 +68,7 @@ def test_plain_summary_from_the_command_line(tmp_path):
     summary = tmp_path / "mine.md"
     summary.write_text("# My summary\n\nIlya Sutskever talks about deep learning. He discusses GPT-2.\n")
     out = tmp_path / "run"
-    proc = _run_cli("run", "summary=plain", f"summary.path={summary}", f"hydra.run.dir={out}")
+    proc = _run_cli("run", "summary=plain", f"summary.path={summary}", f"hydra.run.dir={out}", *FAST)
     assert proc.returncode == 0, proc.stderr
     units = [json.loads(line) for line in (out / "units.jsonl").read_text().splitlines()]
     assert [u["text"] for u in units] == ["Ilya Sutskever talks about deep learning.", "He discusses GPT-2."]
@@ -71,7 +76,7 @@ def test_plain_summary_from_the_command_line(tmp_path):
 
 
 def test_multirun_over_the_three_references(tmp_path):
-    proc = _run_cli("run", "-m", "summary=summify,tldr_qa,wiki", f"hydra.sweep.dir={tmp_path}")
+    proc = _run_cli("run", "-m", "summary=summify,tldr_qa,wiki", f"hydra.sweep.dir={tmp_path}", *FAST)
     assert proc.returncode == 0, proc.stderr
     for name in ("summify", "tldr_qa", "wiki"):
         assert json.loads((tmp_path / name / "report.json").read_text())["summary"]["format"] == name
