@@ -5,6 +5,7 @@ Commands:
   meta-eval    measure the verifier on human-labelled consistency benchmarks
   leaderboard  one row per summary from run directories (default: latest run of each summary)
   check        regression gate: compare a run's metrics and major flags with a baseline file
+  bench        speed and memory: per-stage times, verifier pairs vs exhaustive, 1x/4x/16x transcripts
 
 ``python -m harness leaderboard --help`` and ``python -m harness check --help`` list their options.
 """
@@ -43,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         from harness.check import main as check_main
 
         return check_main(rest)
+    if command == "bench":
+        from harness.bench import main as bench_main
+
+        return bench_main(rest)
     print(f"harness: error: unknown command {command!r}\n\n{USAGE.strip()}", file=sys.stderr)
     return 2
 

@@ -1,0 +1,260 @@
+"""``python -m harness bench``: speed and memory of the pipeline, as ratios and per-stage times.
+
+Measures, in one process:
+
+- cold start: loading the models (spaCy, MiniLM, the verifier) before any run;
+- for each transcript scale (the reference transcript repeated 1×, 4×, 16× with shifted times)
+  and each bundled summary: wall time per stage, verifier pairs, claims per second, and the
+  retrieve-then-verify pairs as a share of exhaustive scoring (every claim × every window);
+- exhaustive scoring itself, timed on a sample of claims of the first summary (every window
+  for each sampled claim), so the speed-up is a measured ratio, not only a pair count;
+- peak resident memory of the process.
+
+Results go to stdout and, atomically, to ``results/bench/bench.json`` and ``bench.md`` with a
+description of the machine. Timings are never asserted in tests: this script is where the
+project's speed goals are checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import re
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.pipeline import PROJECT_ROOT
+from harness.textio import atomic_write_json, atomic_write_text
+
+log = logging.getLogger(__name__)
+
+SUMMARIES = ("summify", "tldr_qa", "wiki")
+_TS = re.compile(r"^\[(\d{1,2}(?::\d{1,2}){1,2})\]\(([^)?]*)\?t=(\d+)\)\s*$")
+
+
+def _clock(seconds: int) -> str:
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def scaled_transcript(source: Path, factor: int, out_dir: Path) -> Path:
+    """Write the transcript repeated ``factor`` times, each copy's timestamps shifted past the
+    previous copy and its chapter titles suffixed with the copy number."""
+    if factor == 1:
+        return source
+    lines = source.read_text(encoding="utf-8").splitlines()
+    body_start = next(i for i, line in enumerate(lines) if line.startswith("## "))
+    head, body = lines[:body_start], lines[body_start:]
+    last = max(int(m.group(3)) for line in body if (m := _TS.match(line)))
+    period = last + 60
+    out = list(head)
+    for k in range(factor):
+        for line in body:
+            if m := _TS.match(line):
+                t = int(m.group(3)) + k * period
+                out.append(f"[{_clock(t)}]({m.group(2)}?t={t})")
+            elif line.startswith("## ") and k:
+                out.append(f"{line} (copy {k + 1})")
+            else:
+                out.append(line)
+    path = out_dir / f"transcript_x{factor}.md"
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "memory_gib": mem_gb,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _compose(overrides: list[str]) -> dict[str, Any]:
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    with initialize_config_dir(version_base="1.3", config_dir=str(PROJECT_ROOT / "configs")):
+        cfg = compose(config_name="config", overrides=overrides)
+    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+
+
+def _exhaustive_sample(cfg: dict[str, Any], n_claims: int) -> dict[str, Any]:
+    """Time scoring ``n_claims`` claims against every window (the exhaustive baseline)."""
+    from harness.align import build_windows
+    from harness.backends import VerifyPair, build_verifier
+    from harness.claims import split_claims_from_config
+    from harness.formats import FormatOptions, load_summary
+    from harness.pipeline import resolve_input
+    from harness.sponsors import mark_sponsors, sponsor_config_from_mapping
+    from harness.transcript import load_transcript
+
+    transcript = mark_sponsors(
+        load_transcript(resolve_input(cfg["transcript"]["path"]), cfg["transcript"]["format"]),
+        sponsor_config_from_mapping(cfg["sponsors"]),
+    )
+    summary = load_summary(resolve_input(cfg["summary"]["path"]), cfg["summary"]["format"], FormatOptions())
+    claims = split_claims_from_config(summary.units, cfg["claims"])[:n_claims]
+    w = cfg["align"]["window"]
+    windows = build_windows(transcript, w["size_turns"], w["stride_turns"], w["max_words"])
+    verifier = build_verifier(cfg["model"])
+    pairs = [VerifyPair(c.text, win.text, c.context) for c in claims for win in windows]
+    start = time.perf_counter()
+    verifier.score(pairs)
+    seconds = time.perf_counter() - start
+    return {"claims": len(claims), "windows": len(windows), "pairs": len(pairs), "seconds": round(seconds, 3)}
+
+
+def run_bench(scales: list[int], summaries: list[str], exhaustive_claims: int, out_dir: Path) -> dict[str, Any]:
+    """Run the benchmark and return its JSON-ready result."""
+    from harness import models
+    from harness.backends import build_verifier
+    from harness.pipeline import run_pipeline
+
+    start = time.perf_counter()
+    models.spacy_nlp()
+    models.sentence_encoder()
+    build_verifier(_compose([])["model"])
+    cold_s = time.perf_counter() - start
+    log.info("cold start (model load): %.1f s", cold_s)
+
+    rows = []
+    source = PROJECT_ROOT / "references" / "lex-fridman-94" / "transcript.md"
+    with tempfile.TemporaryDirectory() as tmp:
+        for factor in scales:
+            path = scaled_transcript(source, factor, Path(tmp))
+            total = 0.0
+            for name in summaries:
+                cfg = _compose([f"summary={name}", f"transcript.path={path}"])
+                t0 = time.perf_counter()
+                result = run_pipeline(cfg)
+                wall = time.perf_counter() - t0
+                total += wall
+                stats = result.extra.get("alignment", {})
+                rows.append(
+                    {
+                        "scale": factor,
+                        "summary": name,
+                        "wall_s": round(wall, 3),
+                        "stages_s": dict(result.timings_s),
+                        "claims": stats.get("claims"),
+                        "windows": stats.get("windows"),
+                        "verifier_pairs": stats.get("verifier_pairs"),
+                        "exhaustive_pairs": stats.get("exhaustive_pairs"),
+                        "pair_ratio": stats.get("pair_ratio"),
+                        "claims_per_s": round(stats.get("claims", 0) / wall, 2) if wall else None,
+                        "embedding_cache_hit": stats.get("cache_hit"),
+                        "peak_rss_mb": round(_peak_rss_mb(), 1),
+                    }
+                )
+                log.info("scale %dx %s: %.2f s", factor, name, wall)
+            rows.append({"scale": factor, "summary": "(all)", "wall_s": round(total, 3)})
+    exhaustive = _exhaustive_sample(_compose([f"summary={summaries[0]}"]), exhaustive_claims) if exhaustive_claims else None
+    first = next((r for r in rows if r["scale"] == scales[0] and r["summary"] == summaries[0]), None)
+    if exhaustive and first and first.get("claims"):
+        per_pair = exhaustive["seconds"] / max(1, exhaustive["pairs"])
+        exhaustive["projected_s_for_first_summary"] = round(per_pair * first["exhaustive_pairs"], 1)
+        exhaustive["measured_verify_s_for_first_summary"] = first["stages_s"].get("align.verify")
+    all_rows = {r["scale"]: r["wall_s"] for r in rows if r["summary"] == "(all)"}
+    base = all_rows.get(1)
+    growth = {f"{k}x": round(v / base, 2) for k, v in all_rows.items()} if base else {}
+    return {
+        "machine": _machine(),
+        "cold_start_s": round(cold_s, 2),
+        "rows": rows,
+        "time_growth_vs_1x": growth,
+        "exhaustive_sample": exhaustive,
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "targets": {
+            "warm_all_three_1x_s": 30,
+            "peak_rss_mb": 2048,
+            "growth_16x_max": 20,
+        },
+    }
+
+
+def render(result: dict[str, Any]) -> str:
+    """Markdown table of a bench result."""
+    m = result["machine"]
+    lines = [
+        "# harness bench",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}.",
+        f"Cold start (model load, once per process): {result['cold_start_s']:.1f} s. "
+        f"Peak RSS: {result['peak_rss_mb']:.0f} MB.",
+        "",
+        "| scale | summary | wall s | claims | pairs verified | exhaustive pairs | share | claims/s | align.embed s | align.verify s | cache hit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["rows"]:
+        if r["summary"] == "(all)":
+            lines.append(f"| {r['scale']}x | **all** | **{r['wall_s']:.2f}** | | | | | | | | |")
+            continue
+        st = r["stages_s"]
+        lines.append(
+            f"| {r['scale']}x | {r['summary']} | {r['wall_s']:.2f} | {r['claims']} | {r['verifier_pairs']} | "
+            f"{r['exhaustive_pairs']} | {r['pair_ratio']:.3f} | {r['claims_per_s']} | "
+            f"{st.get('align.embed', 0):.2f} | {st.get('align.verify', 0):.2f} | {r['embedding_cache_hit']} |"
+        )
+    if result["time_growth_vs_1x"]:
+        lines += ["", "Time growth vs 1x (all three summaries): "
+                  + ", ".join(f"{k}: {v}x" for k, v in result["time_growth_vs_1x"].items())]
+    ex = result.get("exhaustive_sample")
+    if ex:
+        lines += [
+            "",
+            f"Exhaustive baseline, measured: {ex['claims']} claims × {ex['windows']} windows = {ex['pairs']} pairs "
+            f"in {ex['seconds']:.1f} s. Projected for every claim of the first summary: "
+            f"{ex.get('projected_s_for_first_summary')} s, against {ex.get('measured_verify_s_for_first_summary')} s "
+            "of retrieve-then-verify.",
+        ]
+    t = result["targets"]
+    lines += ["", f"Targets: all three summaries at 1x warm ≤ {t['warm_all_three_1x_s']} s; peak RSS ≤ {t['peak_rss_mb']} MB; 16x transcript ≤ {t['growth_16x_max']}x the 1x time."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry: ``python -m harness bench [--scales 1,4,16] [--out results/bench]``."""
+    parser = argparse.ArgumentParser(prog="python -m harness bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="1,4,16", help="transcript repetition factors (default 1,4,16)")
+    parser.add_argument("--summaries", default=",".join(SUMMARIES))
+    parser.add_argument("--exhaustive-claims", type=int, default=6, help="claims timed against every window (0: skip)")
+    parser.add_argument("--out", default=str(PROJECT_ROOT / "results" / "bench"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    scales = [int(x) for x in args.scales.split(",") if x.strip()]
+    summaries = [x for x in args.summaries.split(",") if x.strip()]
+    result = run_bench(scales, summaries, args.exhaustive_claims, Path(args.out))
+    text = render(result)
+    out = Path(args.out)
+    atomic_write_json(out / "bench.json", result)
+    atomic_write_text(out / "bench.md", text)
+    print(text)
+    print(json.dumps({"wrote": [str(out / "bench.json"), str(out / "bench.md")]}))
+    return 0
