@@ -10,16 +10,17 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from harness.registry import Registry
-from harness.types import VERDICTS, MetricResult, Summary, Transcript, UnitVerdict
+from harness.types import VERDICTS, Flag, MetricResult, Summary, Transcript, UnitVerdict
 
 
 @dataclass(frozen=True)
 class MetricInputs:
-    """What metric groups may read: the parsed inputs and the alignment verdicts."""
+    """What metric groups may read: the parsed inputs, the alignment verdicts and the flags."""
 
     transcript: Transcript
     summary: Summary
     unit_verdicts: tuple[UnitVerdict, ...] = ()
+    flags: tuple[Flag, ...] = ()
 
 
 MetricGroup = Callable[[MetricInputs], tuple[MetricResult, ...]]
@@ -125,6 +126,32 @@ def consistency_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
             description="Claims whose best evidence lies in a sponsor read (an ad passed off as content).",
         )
     )
+    return tuple(out)
+
+
+@METRICS.register("flags")
+def flag_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
+    """Counts of major and minor flags, in total and per detector."""
+    out = []
+    for severity in ("major", "minor"):
+        found = [f for f in inputs.flags if f.severity == severity]
+        out.append(
+            MetricResult(
+                name=f"flags.{severity}",
+                value=float(len(found)),
+                higher_is_better=False,
+                description=f"Number of {severity} flags (errors a careful reader would catch).",
+            )
+        )
+        for tag in sorted({f.tag for f in found}):
+            out.append(
+                MetricResult(
+                    name=f"flags.{severity}.{tag}",
+                    value=float(sum(f.tag == tag for f in found)),
+                    higher_is_better=False,
+                    description=f"Number of {severity} {tag} flags.",
+                )
+            )
     return tuple(out)
 
 

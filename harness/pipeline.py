@@ -18,7 +18,7 @@ from harness.models import MINILM_ID, SPACY_ID
 from harness.signature import build_signature
 from harness.sponsors import mark_sponsors, sponsor_config_from_mapping
 from harness.transcript import load_transcript
-from harness.types import RunResult, Summary, Transcript, UnitVerdict
+from harness.types import Flag, RunResult, Summary, Transcript, UnitVerdict
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +79,17 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
     if stages.get("align", True):
         unit_verdicts, models, extra["alignment"] = _claims_and_alignment(transcript, summary, cfg, timings)
 
+    flags: tuple[Flag, ...] = ()
+    if stages.get("flags", True):
+        from harness.flags import detect_flags
+
+        with _stage("flags", timings):
+            flags = detect_flags(transcript, summary, unit_verdicts, cfg.get("flags"))
+
     with _stage("metrics", timings):
         metrics = compute_metrics(
             list(cfg.get("metrics", ["units", "consistency"])),
-            MetricInputs(transcript=transcript, summary=summary, unit_verdicts=unit_verdicts),
+            MetricInputs(transcript=transcript, summary=summary, unit_verdicts=unit_verdicts, flags=flags),
         )
     signature = build_signature(
         inputs={
@@ -97,6 +104,7 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
         transcript=transcript,
         summary=summary,
         unit_verdicts=unit_verdicts,
+        flags=flags,
         metrics=metrics,
         timings_s=timings,
         extra=extra,

@@ -129,3 +129,13 @@ def test_ctrl_c_leaves_previous_outputs_intact(tmp_path):
     assert (run_dir / "report.json").read_text() == '{"previous": true}\n'
     assert (run_dir / "units.jsonl").read_text() == '{"previous": true}\n'
     assert not [p for p in Path(run_dir).iterdir() if p.name.endswith(".tmp")]
+
+
+def test_sponsor_insight_gets_the_only_major_ad_content_flag(reference_runs):
+    run = reference_runs["tldr_qa"]
+    crypto = _unit(run, "Cryptocurrency and the nature of money")
+    ad_flags = [f for f in run["report"]["flags"] if f["tag"] == "ad_content"]
+    assert [(f["unit_id"], f["severity"]) for f in ad_flags] == [(crypto["unit_id"], "major")]
+    assert ad_flags[0]["evidence"] and ad_flags[0]["evidence"][0]["is_sponsor"]
+    for name in ("summify", "wiki"):
+        assert not [f for f in reference_runs[name]["report"]["flags"] if f["tag"] == "ad_content"]
