@@ -6,8 +6,9 @@ returns ``MetricResult`` records that state their direction and meaning (HELM-st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Sequence
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
 
 from harness.registry import Registry
 from harness.types import VERDICTS, Flag, MetricResult, Summary, Transcript, UnitVerdict
@@ -21,6 +22,12 @@ class MetricInputs:
     summary: Summary
     unit_verdicts: tuple[UnitVerdict, ...] = ()
     flags: tuple[Flag, ...] = ()
+    config: Mapping[str, Any] = field(default_factory=dict)
+    coverage: Any | None = None  # a precomputed harness.coverage.CoverageResult, if any
+
+
+# Groups defined in heavier modules, imported only when a config asks for them.
+_GROUP_MODULES = {"coverage": "harness.coverage", "lexical": "harness.lexical"}
 
 
 MetricGroup = Callable[[MetricInputs], tuple[MetricResult, ...]]
@@ -163,5 +170,7 @@ def compute_metrics(names: Sequence[str], inputs: MetricInputs) -> tuple[MetricR
     """Run the named metric groups in order and concatenate their results."""
     results: list[MetricResult] = []
     for name in names:
+        if name in _GROUP_MODULES and name not in METRICS:
+            importlib.import_module(_GROUP_MODULES[name])
         results.extend(METRICS.get(name)(inputs))
     return tuple(results)

@@ -86,10 +86,26 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
         with _stage("flags", timings):
             flags = detect_flags(transcript, summary, unit_verdicts, cfg.get("flags"))
 
+    metric_names = list(cfg.get("metrics", ["units", "consistency"]))
+    coverage = None
+    if "coverage" in metric_names:
+        from harness.coverage import compute_coverage
+
+        with _stage("coverage", timings):
+            coverage = compute_coverage(transcript, summary, unit_verdicts, cfg.get("coverage"))
+        extra["coverage"] = coverage.to_json()
+
     with _stage("metrics", timings):
         metrics = compute_metrics(
-            list(cfg.get("metrics", ["units", "consistency"])),
-            MetricInputs(transcript=transcript, summary=summary, unit_verdicts=unit_verdicts, flags=flags),
+            metric_names,
+            MetricInputs(
+                transcript=transcript,
+                summary=summary,
+                unit_verdicts=unit_verdicts,
+                flags=flags,
+                config=cfg,
+                coverage=coverage,
+            ),
         )
     signature = build_signature(
         inputs={
@@ -108,6 +124,7 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
         metrics=metrics,
         timings_s=timings,
         extra=extra,
+        coverage=coverage,
     )
 
 

@@ -149,6 +149,9 @@ class Transcript:
         duration_s: the last known time in the transcript (start of its last block).
         warnings: problems found while parsing that did not stop it (e.g. a timestamp that goes
             back in time), shown in the report.
+        chapter_source: where ``chapters`` came from: ``headings`` (the transcript's own headings
+            or table of contents), ``file`` (a chapter list given with ``transcript.chapters``),
+            ``auto`` (found by topic segmentation) or ``none``; ``None`` when not recorded.
     """
 
     path: str
@@ -163,6 +166,7 @@ class Transcript:
     sponsor_segments: tuple[SponsorSegment, ...] = ()
     duration_s: float | None = None
     warnings: tuple[str, ...] = ()
+    chapter_source: str | None = None
 
     @property
     def content_segments(self) -> tuple[Segment, ...]:
@@ -462,6 +466,7 @@ class RunResult:
         metrics: named metrics.
         timings_s: wall time of each stage in seconds.
         extra: further report sections keyed by name (JSON-serialisable).
+        coverage: the ``harness.coverage.CoverageResult`` when coverage ran (for the timeline).
     """
 
     signature: Mapping[str, Any]
@@ -472,3 +477,4 @@ class RunResult:
     metrics: tuple[MetricResult, ...] = ()
     timings_s: Mapping[str, float] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    coverage: Any | None = None

@@ -28,6 +28,10 @@ def write_run(result: RunResult, out_dir: str | Path, config: dict[str, Any], *,
     report = report_dict(result, config)
     units = unit_records(result)
     atomic_write_jsonl(out / "units.jsonl", units)
+    if (config.get("stages") or {}).get("timeline", True) and (result.unit_verdicts or result.coverage is not None):
+        from harness.report.timeline import plot_timeline
+
+        plot_timeline(result.transcript, result.summary, result.unit_verdicts, result.coverage, out)
     if markdown:
         atomic_write_text(out / "report.md", render_markdown(report))
     if (config.get("report") or {}).get("write_html", True):

