@@ -60,11 +60,18 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
     t_cfg, s_cfg = cfg["transcript"], cfg["summary"]
 
     with _stage("parse_transcript", timings):
+        chapters_file = t_cfg.get("chapters")
         transcript = load_transcript(
-            resolve_input(t_cfg["path"]), t_cfg.get("format", "markdown_blog"), max_bytes=max_bytes
+            resolve_input(t_cfg["path"]),
+            t_cfg.get("format", "markdown_blog"),
+            max_bytes=max_bytes,
+            chapters=resolve_input(str(chapters_file)) if chapters_file else None,
         )
     with _stage("sponsors", timings):
         transcript = mark_sponsors(transcript, sponsor_config_from_mapping(cfg.get("sponsors", {})))
+    if not transcript.chapters and t_cfg.get("auto_chapters", False):
+        with _stage("auto_chapters", timings):
+            transcript = _auto_chapters(transcript, cfg)
     with _stage("parse_summary", timings):
         options = FormatOptions(
             split=s_cfg.get("split", "sentence"),
@@ -107,6 +114,7 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
                 coverage=coverage,
             ),
         )
+    extra["not_available"] = not_available_checks(transcript, summary, cfg)
     signature = build_signature(
         inputs={
             "transcript": {"sha256": transcript.sha256, "format": transcript.format},
@@ -156,3 +164,73 @@ def _claims_and_alignment(
         "claim_splitter": f"{claims_cfg['splitter']} ({SPACY_ID})",
     }
     return alignment.unit_verdicts, models, dict(alignment.stats)
+
+
+def _auto_chapters(transcript: Transcript, cfg: Mapping[str, Any]) -> Transcript:
+    """Chapters found by topic segmentation (``harness.segmentation.auto_chapters``, settings in
+    ``coverage.auto_segmentation``) for a transcript that has none; source ``auto``."""
+    from harness.segmentation import auto_chapters
+    from harness.transcript import with_chapters
+
+    coverage = cfg.get("coverage") or {}
+    align = cfg.get("align") or {}
+    chapters = auto_chapters(
+        transcript,
+        coverage.get("auto_segmentation"),
+        cache_dir=align.get("cache_dir"),
+        use_cache=bool(align.get("use_cache", True)),
+    )
+    return with_chapters(transcript, chapters, "auto") if chapters else transcript
+
+
+def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The checks this run could not make because the inputs lack what they need, each with the
+    reason: ``[{"check": "misattribution", "reason": "the transcript has no speaker labels"}]``.
+    Reported in ``report.json`` and ``report.md`` so a missing check is never read as a clean one."""
+    stages = cfg.get("stages", {}) or {}
+    flags_cfg = cfg.get("flags") or {}
+    enabled = flags_cfg.get("enabled")
+    flags_on = bool(stages.get("flags", True))
+
+    def flag_on(name: str) -> bool:
+        return flags_on and (enabled is None or name in enabled)
+
+    out: list[dict[str, str]] = []
+    speakers = sorted({s.speaker for s in transcript.content_segments if s.speaker})
+    if flag_on("misattribution"):
+        if not speakers:
+            out.append({"check": "misattribution", "reason": "the transcript has no speaker labels"})
+        elif len(speakers) == 1:
+            out.append(
+                {"check": "misattribution", "reason": f"the transcript names only one speaker ({speakers[0]})"}
+            )
+    timed = bool(transcript.blocks)
+    if not timed:
+        if flag_on("wrong_timestamp"):
+            out.append(
+                {
+                    "check": "wrong_timestamp",
+                    "reason": "the transcript has no timestamps, so the times the summary cites cannot be "
+                    "checked against it (only whether they are valid times)",
+                }
+            )
+        if stages.get("align", True):
+            out.append(
+                {
+                    "check": "evidence_timestamps",
+                    "reason": "the transcript has no timestamps: evidence is located by character offsets "
+                    "only (start_s is null)",
+                }
+            )
+    elif flag_on("wrong_timestamp") and not any(u.cited_timestamp_s is not None for u in summary.content_units):
+        out.append({"check": "wrong_timestamp", "reason": "the summary cites no timestamps"})
+    # Coverage finds chapters by topic shift itself when the transcript has none (and says so).
+    if not transcript.chapters and "coverage" not in (cfg.get("metrics") or ()):
+        out.append(
+            {
+                "check": "chapters",
+                "reason": "the transcript has no chapters and no chapter list was given "
+                "(transcript.chapters=FILE, or transcript.auto_chapters=true to find them)",
+            }
+        )
+    return out

@@ -114,7 +114,7 @@ def test_summary_in_the_wrong_format_is_rejected(tmp_path):
 def test_unknown_format_name_is_rejected(tmp_path):
     proc = _run_cli("run", "summary=plain", f"summary.path={SUMMARIES['wiki']}", "summary.format=pdfx", f"hydra.run.dir={tmp_path}")
     assert proc.returncode == 2
-    assert "unknown summary format 'pdfx' (known: plain, summify, tldr_qa, wiki)" in proc.stderr
+    assert "unknown summary format 'pdfx' (known: markdown, plain, summify, tldr_qa, wiki)" in proc.stderr
 
 
 def test_unknown_summary_config_is_rejected(tmp_path):

@@ -419,6 +419,7 @@ class OfflineVerifier:
         self.sim_high = float(contra.get("similarity_high", 0.8))
         if not self.sim_high > self.sim_low:
             raise ConfigError("model.contradiction.similarity_high must be above similarity_low")
+        self.negation_min_overlap = float(contra.get("negation_min_overlap", 0.0))
         bert = dict(cfg.get("bertscore") or {})
         self.bert_layers = int(bert.get("num_layers", 4))
         self.batch_pairs = int(cfg.get("batch_pairs", 64))
@@ -446,7 +447,12 @@ class OfflineVerifier:
         support = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
         topical = (features["cosine_max"] - self.sim_low) / (self.sim_high - self.sim_low)
         topical = min(1.0, max(0.0, topical))
-        contradiction = topical * max(features["number_conflict"], features["negation_mismatch"])
+        # A negation only contradicts when the evidence sentence says nearly the same words; in
+        # conversation "I don't think X is holding us back" must not contradict "X served us well".
+        negation = features["negation_mismatch"]
+        if features.get("content_precision_local", 1.0) < self.negation_min_overlap:
+            negation = 0.0
+        contradiction = topical * max(features["number_conflict"], negation)
         return PairScore(support=support, contradiction=contradiction, features=dict(features))
 
     def features(self, pairs: Sequence[VerifyPair]) -> list[dict[str, float]]:
@@ -481,7 +487,11 @@ class OfflineVerifier:
                 )
             },
             "logistic": {"intercept": self.intercept, "weights": dict(self.weights)},
-            "contradiction": {"similarity_low": self.sim_low, "similarity_high": self.sim_high},
+            "contradiction": {
+                "similarity_low": self.sim_low,
+                "similarity_high": self.sim_high,
+                "negation_min_overlap": self.negation_min_overlap,
+            },
             "features": {"top_k_sentences": self.top_k, "max_evidence_sentence_words": self.max_sentence_words},
             "fitted_on": _plain(self.fitted_on),
             "fit_report": _plain(self.fit_report),

@@ -7,7 +7,7 @@ __all__ = ["FORMATS", "FormatOptions", "ParsedSummary", "SummaryFormat", "load_f
 
 def load_formats() -> None:
     """Import every bundled format module so that it registers itself."""
-    from harness.formats import plain, summify, tldr_qa, wiki  # noqa: F401
+    from harness.formats import markdown, plain, summify, tldr_qa, wiki  # noqa: F401
 
 
 def load_summary(path: str, fmt: str, options: FormatOptions, *, max_bytes: int = 5_000_000) -> "Summary":

@@ -12,6 +12,14 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_CHAPTER_SOURCE = {
+    "headings": " from its headings",
+    "file": " from the chapter list",
+    "auto": " found by topic segmentation",
+    "none": "",
+}
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """Render the aggregate report (``report_dict`` output) as Markdown."""
     t, s = report["transcript"], report["summary"]
@@ -19,10 +27,19 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"# Summary evaluation: {_md_escape(s['title'] or s['path'])}",
         "",
         f"- Summary: `{s['path']}` (format `{s['format']}`, sha256 `{s['sha256'][:12]}…`)",
-        f"- Transcript: `{t['path']}` ({len(t['chapters'])} chapters, {t['turns']} turns, "
-        f"{format_clock(t['duration_s']) or 'unknown length'})",
+        f"- Transcript: `{t['path']}` (format `{t['format']}`, {len(t['chapters'])} chapters"
+        f"{_CHAPTER_SOURCE.get(t.get('chapter_source') or 'none', '')}, "
+        f"{t['turns']} turns, "
+        f"{format_clock(t['duration_s']) or 'unknown length'}"
+        f"{'' if t.get('timestamps', True) else '; timestamps unavailable'})",
         f"- Signature: `{report['signature']['string']}`",
         "",
+    ]
+    if report.get("not_available"):
+        lines += ["## Checks not available", ""]
+        lines += [f"- **{_md_escape(n['check'])}**: {_md_escape(n['reason'])}" for n in report["not_available"]]
+        lines += [""]
+    lines += [
         "## Metrics",
         "",
         "| metric | value | better | what it measures |",

@@ -66,6 +66,8 @@ def transcript_record(t: Transcript) -> dict[str, Any]:
         "title": t.title,
         "video_url": t.video_url,
         "duration_s": t.duration_s,
+        "timestamps": bool(t.blocks),
+        "chapter_source": t.chapter_source,
         "chapters": [
             {"index": c.index, "title": c.title, "start_s": c.start_s, "end_s": c.end_s, "line_no": c.line_no}
             for c in t.chapters
