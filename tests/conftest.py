@@ -58,3 +58,20 @@ def reference_transcript():
 
     cfg = OmegaConf.to_container(compose().sponsors)
     return mark_sponsors(load_transcript(TRANSCRIPT), sponsor_config_from_mapping(cfg))
+
+
+@pytest.fixture(scope="session")
+def reference_runs(tmp_path_factory) -> dict[str, dict]:
+    """The whole pipeline (real models, default config) on the three reference summaries, once
+    per test session: ``{name: {"dir", "report", "units"}}``."""
+    import json
+
+    from harness.cli import execute_run
+
+    runs = {}
+    for name in ("summify", "tldr_qa", "wiki"):
+        out = tmp_path_factory.mktemp(name)
+        report = execute_run(compose([f"summary={name}"]), out)
+        units = [json.loads(line) for line in (out / "units.jsonl").read_text(encoding="utf-8").splitlines()]
+        runs[name] = {"dir": out, "report": report, "units": units}
+    return runs

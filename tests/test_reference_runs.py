@@ -24,17 +24,6 @@ from harness.types import UNIT_VERDICTS
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="session")
-def reference_runs(tmp_path_factory) -> dict[str, dict]:
-    runs = {}
-    for name in ("summify", "tldr_qa", "wiki"):
-        out = tmp_path_factory.mktemp(name)
-        report = execute_run(compose([f"summary={name}"]), out)
-        units = [json.loads(line) for line in (out / "units.jsonl").read_text(encoding="utf-8").splitlines()]
-        runs[name] = {"dir": out, "report": report, "units": units}
-    return runs
-
-
 def _unit(run: dict, prefix: str) -> dict:
     matches = [u for u in run["units"] if u["text_plain"].startswith(prefix)]
     assert len(matches) == 1, f"{len(matches)} units start with {prefix!r}"
