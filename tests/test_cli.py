@@ -36,7 +36,9 @@ def test_default_config_composes_to_reference_inputs():
 @pytest.mark.parametrize("name", ["summify", "tldr_qa", "wiki"])
 def test_run_writes_the_three_files(tmp_path, name):
     report = execute_run(compose([f"summary={name}", *FAST]), tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "report.json", "report.md", "units.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "report.html", "report.json", "report.md", "timeline.png", "timeline.svg", "units.jsonl"
+    ]
     on_disk = json.loads((tmp_path / "report.json").read_text())
     assert on_disk["summary"]["format"] == name
     assert on_disk["signature"]["inputs"]["summary"]["sha256"] == report["summary"]["sha256"]
