@@ -18,9 +18,19 @@ BACKEND_MODULES = ("harness.backends.offline", "harness.backends.hf_nli", "harne
 """Modules that register verifier backends when imported."""
 
 
-def _load_backends() -> None:
+def _load_backends() -> dict[str, str]:
+    """Import the backend modules; returns those that failed to import, with the reason.
+
+    A module that cannot be imported only matters when its backend is asked for, so the
+    failure is reported by ``build_verifier`` with the unknown name, not raised here.
+    """
+    failed: dict[str, str] = {}
     for module in BACKEND_MODULES:
-        importlib.import_module(module)
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            failed[module] = str(exc)
+    return failed
 
 
 def build_verifier(model_cfg: Mapping[str, Any] | Any) -> Verifier:
@@ -45,6 +55,10 @@ def build_verifier(model_cfg: Mapping[str, Any] | Any) -> Verifier:
     name = model_cfg.get("name")
     if not name:
         raise ConfigError("model.name is missing (for example model=offline)")
-    _load_backends()
+    failed = _load_backends()
+    if str(name) not in VERIFIERS and failed:
+        reasons = "; ".join(f"{m}: {why}" for m, why in sorted(failed.items()))
+        known = ", ".join(VERIFIERS.names()) or "none"
+        raise ConfigError(f"unknown verifier backend {name!r} (known: {known}; failed to import: {reasons})")
     factory = VERIFIERS.get(str(name))
     return factory(dict(model_cfg))
