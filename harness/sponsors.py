@@ -16,8 +16,8 @@ Nothing here knows a brand. Everything comes from the ``sponsors`` config group
   ``style.min_features`` features of ad copy (second person, an imperative opening, money, a
   web address, superlatives), is a weak hit.
 * **Position**: the conversation is split into ``intro``, ``mid_roll`` and ``outro`` by the share
-  of its text before a span; each position has its own score threshold and sentence gap (a
-  mid-roll needs more evidence than a pre-roll).
+  of its text before a span; each position has its own score threshold and may set its own
+  sentence gap (else ``max_gap_sentences``): a mid-roll needs more evidence than a pre-roll.
 * **Announcements** open an ad block: for ``announcement.max_sentences`` sentences after one, the
   allowed gap between hits widens to ``announcement.max_gap_sentences``; an ``end_rules`` phrase
   ("here's my conversation with", "back to the show") closes any open span.

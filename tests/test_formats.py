@@ -98,8 +98,8 @@ def test_plain_reads_every_reference(fmt: str, split: str) -> None:
     check_invariants(parse("plain", text, path, split=split), text)
 
 
-def test_registry_has_the_four_formats() -> None:
-    assert FORMATS.names() == ["plain", "summify", "tldr_qa", "wiki"]
+def test_registry_has_the_five_formats() -> None:
+    assert FORMATS.names() == ["markdown", "plain", "summify", "tldr_qa", "wiki"]
     for name in FORMATS.names():
         assert FORMATS.get(name).name == name
 
