@@ -216,3 +216,16 @@ def test_yaml_lexical_defaults_equal_dataclass_defaults():
         LexicalConfig.from_mapping({"bertscore_max_tokens": 1024})
     with pytest.raises(ConfigError, match="unexpected"):
         LexicalConfig.from_mapping({"rouge_stem": True})
+
+
+def test_sentence_only_in_the_last_chunk_is_found(scorer):
+    # A long transcript whose final chunk alone holds the summary's sentence: a scorer that
+    # truncated at the model limit would never see it and score it low.
+    last = "The octopus escaped from the aquarium tank through a narrow drain pipe."
+    transcript = (COOKING + FOOTBALL) * 6 + [last]
+    chunks = chunk_for_model(transcript, scorer._tokenizer, 64)
+    assert len(chunks) > 5 and last in chunks[-1] and all(last not in c for c in chunks[:-1])
+    found = chunked_bertscore(transcript, [last], [last], scorer=scorer, max_tokens=64)
+    unrelated = chunked_bertscore(transcript[:-1], [last], [last], scorer=scorer, max_tokens=64)
+    assert found.precision > 0.95
+    assert found.precision - unrelated.precision > 0.2

@@ -128,3 +128,24 @@ def test_sponsor_insight_gets_the_only_major_ad_content_flag(reference_runs):
     assert ad_flags[0]["evidence"] and ad_flags[0]["evidence"][0]["is_sponsor"]
     for name in ("summify", "wiki"):
         assert not [f for f in reference_runs[name]["report"]["flags"] if f["tag"] == "ad_content"]
+
+
+# Chapters a reader checking the transcript by hand finds clearly covered / clearly missed.
+COVERED = {
+    "summify": ["AlexNet Paper and the ImageNet Moment", "How to build AGI?"],
+    "tldr_qa": ["AlexNet Paper and the ImageNet Moment", "Deep double descent", "Cost functions"],
+    "wiki": ["AlexNet Paper and the ImageNet Moment"],
+}
+MISSED = {
+    "summify": ["Active learning"],
+    "tldr_qa": ["Active learning", "Staged release of AI systems", "Meaning of life"],
+    "wiki": ["Deep double descent", "Active learning", "Long-term memory"],
+}
+
+
+@pytest.mark.parametrize("name", ["summify", "tldr_qa", "wiki"])
+def test_chapter_coverage_agrees_with_a_reader(reference_runs, name):
+    labels = {c["title"]: c["label"] for c in reference_runs[name]["report"]["coverage"]["chapters"]}
+    assert len(labels) == 18
+    assert {t: labels[t] for t in COVERED[name]} == {t: "full" for t in COVERED[name]}
+    assert [labels[t] for t in MISSED[name]] == ["none"] * len(MISSED[name])
