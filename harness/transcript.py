@@ -251,7 +251,7 @@ def read_markdown_blog(text: str, path: str, sha256: str) -> Transcript:
         duration_s=duration,
         warnings=tuple(warnings),
     )
-    chapters = _build_chapters(chapters_raw, blocks, turns, draft, len(text))
+    chapters = _build_chapters(chapters_raw, turns, draft)
     chapter_of = _chapter_lookup(chapters)
     segments = tuple(
         Segment(
@@ -333,39 +333,12 @@ def _build_blocks(
 
 
 def _build_chapters(
-    chapters_raw: list[tuple[str, int, int]],
-    blocks: tuple[TimestampBlock, ...],
-    turns: list[_OpenTurn],
-    draft: Transcript,
-    text_len: int,
+    chapters_raw: list[tuple[str, int, int]], turns: list[_OpenTurn], draft: Transcript
 ) -> tuple[Chapter, ...]:
-    chapters = []
-    for i, (title, line_no, char_start) in enumerate(chapters_raw):
-        char_end = chapters_raw[i + 1][2] if i + 1 < len(chapters_raw) else text_len
-        first_turn = next((t for t in turns if char_start <= t.start < char_end and t.is_content), None)
-        first_block = next((b for b in blocks if char_start <= b.char_start <= char_end), None)
-        if first_block and (first_turn is None or first_block.char_start <= first_turn.start):
-            start_s: float | None = first_block.start_s
-        elif first_turn is not None:
-            start_s = draft.time_at(first_turn.start)
-        else:
-            start_s = None
-        chapters.append([title, start_s, line_no, char_start, char_end])
-    out = []
-    for i, (title, start_s, line_no, char_start, char_end) in enumerate(chapters):
-        end_s = chapters[i + 1][1] if i + 1 < len(chapters) else draft.duration_s
-        out.append(
-            Chapter(
-                index=i,
-                title=title,
-                start_s=start_s,
-                end_s=end_s,
-                line_no=line_no,
-                char_start=char_start,
-                char_end=char_end,
-            )
-        )
-    return tuple(out)
+    # Imported here: the readers package imports this module to register its readers.
+    from harness.readers._build import RawChapter, build_chapters
+
+    return build_chapters([RawChapter(title, line_no, start) for title, line_no, start in chapters_raw], turns, draft)
 
 
 def _chapter_lookup(chapters: tuple[Chapter, ...]) -> Callable[[int], int | None]:

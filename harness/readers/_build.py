@@ -114,7 +114,7 @@ def assemble(
         duration_s=duration_s,
         warnings=tuple(warnings),
     )
-    chapter_tuple = _chapters(chapters, turns, draft)
+    chapter_tuple = build_chapters(chapters, turns, draft)
     segments = tuple(
         Segment(
             index=i,
@@ -135,7 +135,9 @@ def assemble(
     return replace(draft, chapters=chapter_tuple, segments=segments, chapter_source=source)
 
 
-def _chapters(raw: Sequence[RawChapter], turns: Sequence[RawTurn], draft: Transcript) -> tuple[Chapter, ...]:
+def build_chapters(raw: Sequence[RawChapter], turns: Sequence[RawTurn], draft: Transcript) -> tuple[Chapter, ...]:
+    """Chapters with start times (their own, else the first timestamp or turn under them) and
+    end times (the next chapter's start, the episode's end for the last one)."""
     rows = []
     text_len = len(draft.text)
     for i, ch in enumerate(raw):
