@@ -52,6 +52,9 @@ def run_app(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
 
     out_dir = HydraConfig.get().runtime.output_dir
+    if cfg.get("corpus"):
+        _run_corpus(cfg, out_dir)
+        return
     try:
         report = execute_run(cfg, out_dir)
     except HarnessError as exc:
@@ -66,6 +69,20 @@ def run_app(cfg: DictConfig) -> None:
         s["boilerplate_units"],
         out_dir,
     )
+
+
+def _run_corpus(cfg: DictConfig, out_dir: str) -> None:
+    from harness.corpus import run_corpus
+
+    try:
+        result = run_corpus(plain_config(cfg), out_dir)
+    except HarnessError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted; files already in the run directory were left as they were", 130)
+    log.info("corpus: %d rows, %d failed → %s", len(result["rows"]), result["failed"], out_dir)
+    if result["failed"]:
+        fail(f"{result['failed']} corpus row(s) failed; see {out_dir}/results.jsonl")
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="meta_eval")
