@@ -235,7 +235,18 @@ def render(result: dict[str, Any]) -> str:
             "of retrieve-then-verify.",
         ]
     t = result["targets"]
-    lines += ["", f"Targets: all three summaries at 1x warm ≤ {t['warm_all_three_1x_s']} s; peak RSS ≤ {t['peak_rss_mb']} MB; 16x transcript ≤ {t['growth_16x_max']}x the 1x time."]
+    lines += ["", "| target | measured | status |", "|---|---|---|"]
+    total_1x = next((r["wall_s"] for r in result["rows"] if r["scale"] == 1 and r["summary"] == "(all)"), None)
+    growth_16 = result["time_growth_vs_1x"].get("16x")
+    checks = [
+        (f"all three summaries at 1x ≤ {t['warm_all_three_1x_s']} s (models loaded)", total_1x, t["warm_all_three_1x_s"], "s"),
+        (f"peak RSS ≤ {t['peak_rss_mb']} MB", result["peak_rss_mb"], t["peak_rss_mb"], "MB"),
+        (f"16x transcript ≤ {t['growth_16x_max']}x the 1x time", growth_16, t["growth_16x_max"], "x"),
+    ]
+    for label, value, limit, unit in checks:
+        status = "not measured" if value is None else ("met" if value <= limit else "MISSED")
+        shown = "—" if value is None else f"{value:g} {unit}"
+        lines.append(f"| {label} | {shown} | {status} |")
     return "\n".join(lines) + "\n"
 
 
