@@ -57,7 +57,7 @@ def test_invented_brands_in_intro_mid_roll_and_outro(cfg):
 
 def test_companies_and_offers_mentioned_in_conversation_are_not_ads(cfg):
     # a former employer's discount, a sawmill's free trial, an app, a grant "sponsored by", and
-    # the bare "check out our sponsors in the description" in the intro and the outro
+    # the bare "check out our sponsors in the show notes" in the intro and the outro
     t = load_transcript(DATA / "ads_none.txt", "auto")
     assert detect_sponsors(t, cfg) == ()
 
