@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlparse
 from harness.errors import InputFileError
 from harness.registry import Registry
 from harness.textio import read_text_file
-from harness.types import Chapter, Segment, TimestampBlock, Transcript
+from harness.types import Chapter, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -236,40 +236,28 @@ def read_markdown_blog(text: str, path: str, sha256: str) -> Transcript:
     if not any(t.is_content for t in turns):
         raise InputFileError(path, "transcript has no conversation text")
 
-    blocks = _build_blocks(blocks_raw, chapters_raw, len(text))
-    duration = max(b.start_s for b in blocks) if blocks else None
-    draft = Transcript(
+    # Imported here: the readers package imports this module to register its readers.
+    from harness.readers._build import RawBlock, RawChapter, RawTurn, assemble
+
+    heading_starts = [start for _, _, start in chapters_raw]
+    blocks = []
+    for i, rb in enumerate(blocks_raw):
+        nxt = blocks_raw[i + 1] if i + 1 < len(blocks_raw) else None
+        # A block's text runs to the next timestamp line, or to the next heading if that comes first.
+        char_end = min([nxt.line_start if nxt else len(text)] + [h for h in heading_starts if h > rb.text_start])
+        blocks.append(RawBlock(rb.start_s, rb.label, rb.url, rb.line_no, rb.text_start, char_end=char_end))
+    return assemble(
+        text=text,
         path=path,
         sha256=sha256,
-        text=text,
-        format="markdown_blog",
+        fmt="markdown_blog",
         title=title,
         video_url=video_url,
-        chapters=(),
+        turns=[RawTurn(t.speaker, t.start, t.end, t.line_no, t.is_content) for t in turns],
         blocks=blocks,
-        segments=(),
-        duration_s=duration,
-        warnings=tuple(warnings),
+        chapters=[RawChapter(name, line_no, start) for name, line_no, start in chapters_raw],
+        warnings=warnings,
     )
-    chapters = _build_chapters(chapters_raw, turns, draft)
-    chapter_of = _chapter_lookup(chapters)
-    segments = tuple(
-        Segment(
-            index=i,
-            speaker=t.speaker,
-            text=text[t.start : t.end],
-            start_s=draft.time_at(t.start) if t.is_content else None,
-            end_s=draft.time_at(t.end) if t.is_content else None,
-            timestamp=(b.label if (b := draft.block_at(t.start)) and t.is_content else None),
-            chapter_index=chapter_of(t.start),
-            line_no=t.line_no,
-            char_start=t.start,
-            char_end=t.end,
-            is_content=t.is_content,
-        )
-        for i, t in enumerate(turns)
-    )
-    return replace(draft, chapters=chapters, segments=segments, chapter_source="headings" if chapters else "none")
 
 
 @register_sniffer("markdown_blog")
@@ -304,41 +292,6 @@ def _timestamp_seconds(label: str, url: str | None) -> int | None:
             if t.isdigit():
                 return int(t)
     return seconds
-
-
-def _build_blocks(
-    raw: list[_RawBlock], chapters_raw: list[tuple[str, int, int]], text_len: int
-) -> tuple[TimestampBlock, ...]:
-    heading_starts = [c[2] for c in chapters_raw]
-    blocks = []
-    for i, rb in enumerate(raw):
-        nxt = raw[i + 1] if i + 1 < len(raw) else None
-        # A block's text runs to the next timestamp line, or to the next heading if that comes first.
-        char_end = min([nxt.line_start if nxt else text_len] + [h for h in heading_starts if h > rb.text_start])
-        chapter_index = sum(1 for h in heading_starts if h <= rb.line_start) - 1
-        blocks.append(
-            TimestampBlock(
-                index=i,
-                start_s=rb.start_s,
-                end_s=max(rb.start_s, nxt.start_s) if nxt else None,
-                label=rb.label,
-                url=rb.url,
-                chapter_index=chapter_index if chapter_index >= 0 else None,
-                line_no=rb.line_no,
-                char_start=min(rb.text_start, text_len),
-                char_end=max(min(rb.text_start, text_len), char_end),
-            )
-        )
-    return tuple(blocks)
-
-
-def _build_chapters(
-    chapters_raw: list[tuple[str, int, int]], turns: list[_OpenTurn], draft: Transcript
-) -> tuple[Chapter, ...]:
-    # Imported here: the readers package imports this module to register its readers.
-    from harness.readers._build import RawChapter, build_chapters
-
-    return build_chapters([RawChapter(title, line_no, start) for title, line_no, start in chapters_raw], turns, draft)
 
 
 def _chapter_lookup(chapters: tuple[Chapter, ...]) -> Callable[[int], int | None]:
