@@ -14,7 +14,12 @@ from harness.errors import ConfigError
 
 __all__ = ["VERIFIERS", "PairScore", "Verifier", "VerifyPair", "build_verifier", "BACKEND_MODULES"]
 
-BACKEND_MODULES = ("harness.backends.offline", "harness.backends.hf_nli", "harness.backends.trained")
+BACKEND_MODULES = (
+    "harness.backends.offline",
+    "harness.backends.hf_nli",
+    "harness.backends.trained",
+    "harness.backends.llm",
+)
 """Modules that register verifier backends when imported."""
 
 
