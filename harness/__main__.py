@@ -6,6 +6,7 @@ Commands:
   leaderboard  one row per summary from run directories (default: latest run of each summary)
   check        regression gate: compare a run's metrics and major flags with a baseline file
   bench        speed and memory: per-stage times, verifier pairs vs exhaustive, 1x/4x/16x transcripts
+  train-verifier  rebuild the ``trained`` backend's weights from scratch (fixed seed; see --help)
 
 ``python -m harness leaderboard --help`` and ``python -m harness check --help`` list their options.
 """
@@ -48,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         from harness.bench import main as bench_main
 
         return bench_main(rest)
+    if command == "train-verifier":
+        from harness.train_verifier import main as train_main
+
+        return train_main(rest)
     print(f"harness: error: unknown command {command!r}\n\n{USAGE.strip()}", file=sys.stderr)
     return 2
 

@@ -39,7 +39,7 @@ FLIPS = [
      "The Millbrook city council did not approve a budget of $4.2 million for the new public library on Tuesday."),
 ]
 
-needs_weights = pytest.mark.skipif(not WEIGHTS.is_file(), reason="trained weights not built (python -m harness.train_verifier --seed 0)")
+needs_weights = pytest.mark.skipif(not WEIGHTS.is_file(), reason="trained weights not built (python -m harness train-verifier --seed 0)")
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_long_evidence_is_windowed_not_truncated(verifier) -> None:
 
 
 def test_missing_weights_raises(tmp_path: Path) -> None:
-    with pytest.raises(BackendUnavailableError, match="train_verifier"):
+    with pytest.raises(BackendUnavailableError, match="train-verifier"):
         build_verifier({"name": "trained", "weights": str(tmp_path / "nope.safetensors")})
 
 
@@ -124,3 +124,13 @@ def test_fit_pair_never_truncates() -> None:
     groups = fit_pair(long_claim, evidence, 128)
     assert set(t for g in groups for t in g[0][0]) == set(long_claim)
     assert all(len(c) + len(e) + 3 <= 128 for g in groups for c, e in g)
+
+
+def test_train_verifier_is_a_harness_command(capsys) -> None:
+    from harness.__main__ import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["train-verifier", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--seed" in out and "--include-summac" in out

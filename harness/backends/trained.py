@@ -30,7 +30,11 @@ log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_WEIGHTS = "weights/trained_verifier.safetensors"
-TRAIN_COMMAND = "python -m harness.train_verifier --seed 0"
+TRAIN_COMMAND = "python -m harness train-verifier --seed 0"
+STATUS = (
+    "experimental: the shipped weights are near chance on the shared benchmarks "
+    "(harness/backends/weights/MODEL_CARD.md); prefer model=offline, or model=hf_nli / model=llm with a real model"
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,10 +251,12 @@ class TrainedVerifier:
         threads = cfg.get("threads")
         if threads:
             torch.set_num_threads(int(threads))
+        log.warning("model=trained is %s", STATUS)
 
     def describe(self) -> Mapping[str, Any]:
         return {
             "name": self.name,
+            "status": STATUS,
             "base_model": self.base_model,
             "weights": str(self.weights_path),
             "weights_sha256": self.sha256,
