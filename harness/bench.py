@@ -138,9 +138,14 @@ def run_bench(scales: list[int], summaries: list[str], exhaustive_claims: int, o
     from harness.pipeline import run_pipeline
 
     start = time.perf_counter()
+    cfg = _compose([])
     models.spacy_nlp()
     models.sentence_encoder()
-    build_verifier(_compose([])["model"])
+    build_verifier(cfg["model"])
+    if "lexical" in (cfg.get("metrics") or []):
+        from harness.lexical import bert_scorer
+
+        bert_scorer(int((cfg["coverage"].get("lexical") or {}).get("bertscore_num_layers", 4)))  # bert-score's own MiniLM copy
     cold_s = time.perf_counter() - start
     log.info("cold start (model load): %.1f s", cold_s)
 
