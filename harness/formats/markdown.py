@@ -29,18 +29,11 @@ sentence``) or lines (``line``), kind ``sentence``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from harness.errors import InputFileError
-from harness.formats.base import (
-    FORMATS,
-    FormatOptions,
-    PageBuilder,
-    ParsedSummary,
-    SourceLine,
-    find_citations,
-    strip_markup,
-)
+from harness.formats._blocks import HEADING, LIST_ITEM, QUOTE, RULE, TABLE_ROW, TABLE_SEPARATOR, BlockState, is_pure_markup
+from harness.formats.base import FORMATS, FormatOptions, PageBuilder, ParsedSummary, find_citations, strip_markup
 
 KIND = "sentence"
 CHROME_MAX_WORDS = 20
@@ -113,15 +106,8 @@ MARKDOWN_LINE_RULES = (
     ),
 )
 
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
-_RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
-_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)+\|?\s*$")
-_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
-_LIST_ITEM = re.compile(r"^(\s*)([-*+•●]|\d+[.)])\s+(?=\S)")
-_QUOTE = re.compile(r"^\s*(?:>\s?)+")
-_CALLOUT = re.compile(r"^\[!(\w+)\][-+]?\s*(.*)$")
 _ADMONITION = re.compile(r"^(\s*)(?:!!!|\?\?\?\+?)\s*([\w-]+)(?:\s+\"([^\"]*)\")?\s*$")
 _DOCUSAURUS_OPEN = re.compile(r"^\s*:::\s*([\w-]+)(?:\[([^\]]*)\]|\s+(.*?))?\s*$")
 _DOCUSAURUS_CLOSE = re.compile(r"^\s*:::\s*$")
@@ -132,12 +118,6 @@ _MATH_FENCE = re.compile(r"^\s*\$\$\s*$")
 _FRONT_MATTER_TITLE = re.compile(r"^title\s*[:=]\s*(.*?)\s*$")
 _LINK_OR_URL = re.compile(rf"!?\[[^\]]*\]\((?:[^()]|\([^()]*\))*\)|<?{_URL}>?|\[\[[^\]]*\]\]")
 _NAV_SEPARATORS = re.compile(r"[\s|•·/>»«<\-–—*+,;:()\[\]]+")
-
-
-@dataclass
-class _Paragraph:
-    lines: list[SourceLine] = field(default_factory=list)
-    quoted: bool = False
 
 
 def _front_matter_end(lines: list[str]) -> int | None:
@@ -174,38 +154,11 @@ def _cells(row: str) -> list[str]:
 def walk_page(page: PageBuilder) -> str | None:
     """Walk a Markdown page, adding its units and context lines to ``page``; returns the title."""
     lines = page.lines
-    mode = page.options.split
-    title: str | None = None
-    headings: list[tuple[int, str]] = []
-    boxes: list[str] = []  # open admonition / Docusaurus titles
+    st = BlockState(page, KIND)
     adm_indent: int | None = None  # body indent of an open MkDocs admonition
     docusaurus_open = False
-    callout: str | None = None
-    para = _Paragraph()
     table_header: list[str] | None = None
-
-    def section() -> str | None:
-        path = [t for _, t in headings] + boxes
-        if callout:
-            path.append(callout)
-        return " > ".join(path) or None
-
-    def flush() -> None:
-        if para.lines:
-            page.emit_paragraph(para.lines, kind=KIND, section=section(), mode=mode)
-        para.lines = []
-        para.quoted = False
-
-    start = 0
-    fm_end = _front_matter_end(lines)
-    if fm_end is not None:
-        for i in range(fm_end + 1):
-            if lines[i].strip():
-                page.context(i + 1, "front_matter")
-            m = _FRONT_MATTER_TITLE.match(lines[i])
-            if m and title is None and m.group(1) and 0 < i < fm_end:
-                title = m.group(1).strip("\"'") or None
-        start = fm_end + 1
+    start = st.front_matter(_front_matter_end, _FRONT_MATTER_TITLE)
 
     fence: str | None = None
     in_comment = in_tag = in_math = in_import = False
@@ -223,7 +176,7 @@ def walk_page(page: PageBuilder) -> str | None:
                 fence = None
                 page.context(no, "markup")
             elif stripped:
-                page.line_unit(no, kind="code", section=section(), boilerplate_reason="code block")
+                page.line_unit(no, kind="code", section=st.section(), boilerplate_reason="code block")
             continue
         if in_comment or in_tag or in_math or in_import:
             if stripped:
@@ -238,8 +191,8 @@ def walk_page(page: PageBuilder) -> str | None:
                 in_import = False
             continue
         if not stripped:
-            flush()
-            callout = None
+            st.flush()
+            st.callout = None
             table_header = None
             continue
 
@@ -250,140 +203,112 @@ def walk_page(page: PageBuilder) -> str | None:
             if indent >= adm_indent:
                 off = adm_indent
             else:
-                flush()
-                boxes.pop()
+                st.flush()
+                st.boxes.pop()
                 adm_indent = None
         view = raw[off:]
 
         if _DOCUSAURUS_CLOSE.match(view) and docusaurus_open:
-            flush()
-            boxes.pop()
+            st.flush()
+            st.boxes.pop()
             docusaurus_open = False
             page.context(no, "markup")
             continue
         reason = _chrome_reason(view) or page.pattern_reason(no, no)
-        if reason is not None and not _HEADING.match(view):
-            flush()
-            page.line_unit(no, kind="boilerplate", section=section(), boilerplate_reason=reason)
+        if reason is not None and not HEADING.match(view):
+            st.flush()
+            page.line_unit(no, kind="boilerplate", section=st.section(), boilerplate_reason=reason)
             continue
-        if off == 0 and _MDX_STATEMENT.match(raw) and not para.lines:
+        if off == 0 and _MDX_STATEMENT.match(raw) and not st.para.lines:
             page.context(no, "markup")
             if raw.lstrip().startswith("import") and "{" in raw and "}" not in raw:
                 in_import = True
             continue
         if _MDX_COMMENT.match(view):
-            flush()
+            st.flush()
             page.context(no, "markup")
             continue
         if stripped.startswith("<!--"):
-            flush()
+            st.flush()
             page.context(no, "markup")
             in_comment = "-->" not in raw
             continue
         if m := _FENCE.match(view):
-            flush()
+            st.flush()
             fence = m.group(1)
             page.context(no, "markup")
             continue
         if _MATH_FENCE.match(view):
-            flush()
+            st.flush()
             in_math = True
             page.context(no, "markup")
             continue
         if m := _ADMONITION.match(view):
-            flush()
-            boxes.append(m.group(3) or m.group(2).capitalize())
+            st.flush()
+            st.boxes.append(m.group(3) or m.group(2).capitalize())
             adm_indent = off + len(m.group(1)) + 4
             page.context(no, "heading")
             continue
         if (m := _DOCUSAURUS_OPEN.match(view)) and not docusaurus_open:
-            flush()
-            boxes.append(strip_markup(m.group(2) or m.group(3) or "") or m.group(1).capitalize())
+            st.flush()
+            st.boxes.append(strip_markup(m.group(2) or m.group(3) or "") or m.group(1).capitalize())
             docusaurus_open = True
             page.context(no, "heading")
             continue
 
-        quote = _QUOTE.match(view)
-        if quote is None and para.quoted:
-            flush()
+        quote = QUOTE.match(view)
+        if quote is None and st.para.quoted:
+            st.flush()
         if quote is None:
-            callout = None
+            st.callout = None
 
-        heading = _HEADING.match(view)
+        heading = HEADING.match(view)
         setext = (
             quote is None
-            and not para.lines
+            and not st.para.lines
             and i + 1 < len(lines)
             and _SETEXT.match(lines[i + 1])
-            and not _LIST_ITEM.match(view)
-            and not _TABLE_ROW.match(view)
+            and not LIST_ITEM.match(view)
+            and not TABLE_ROW.match(view)
             and not _TAG_OPEN.match(view)
         )
         if (heading or setext) and quote is None:
-            flush()
             if heading:
                 level, text = len(heading.group(1)), strip_markup(heading.group(2))
             else:
                 level, text = (1 if lines[i + 1].strip().startswith("=") else 2), strip_markup(view)
                 skip_next = True
-            while headings and headings[-1][0] >= level:
-                headings.pop()
-            headings.append((level, text))
-            if title is None and level == 1:
-                title = text or None
-            page.context(no, "heading")
+            st.heading(no, level, text)
             continue
 
         if quote is not None:
-            body = view[quote.end() :]
-            box = _CALLOUT.match(body.strip())
-            if box:
-                flush()
-                callout = strip_markup(box.group(2)) or box.group(1).capitalize()
-                page.context(no, "heading")
-                continue
-            if not body.strip():
-                flush()
-                page.context(no, "markup")
-                continue
-            if para.lines and not para.quoted:
-                flush()
-            item = _LIST_ITEM.match(body)
-            if item:
-                flush()
-                marker = off + quote.end() + len(item.group(1))
-                para.lines.append(SourceLine(no, raw, off + quote.end() + item.end(), marker))
-            else:
-                para.lines.append(SourceLine(no, raw, off + quote.end()))
-            para.quoted = True
+            st.quote_line(no, raw, off, quote)
             continue
 
         if _TAG_OPEN.match(view) and ">" not in view[_TAG_OPEN.match(view).end() :]:
-            flush()  # a JSX/HTML tag whose attributes go on over the next lines
+            st.flush()  # a JSX/HTML tag whose attributes go on over the next lines
             in_tag = True
             page.context(no, "markup")
             continue
-        if _RULE.match(view) or _TABLE_SEPARATOR.match(view) or _is_pure_markup(view):
-            flush()
+        if RULE.match(view) or TABLE_SEPARATOR.match(view) or is_pure_markup(view):
+            st.flush()
             page.context(no, "markup")
             continue
-        if _TABLE_ROW.match(view):
-            flush()
-            if i + 1 < len(lines) and _TABLE_SEPARATOR.match(lines[i + 1]):
+        if TABLE_ROW.match(view):
+            st.flush()
+            if i + 1 < len(lines) and TABLE_SEPARATOR.match(lines[i + 1]):
                 table_header = _cells(view)
                 page.context(no, "heading")
                 continue
-            _table_row(page, no, raw, view, table_header, section())
+            _table_row(page, no, raw, view, table_header, st.section())
             continue
-        item = _LIST_ITEM.match(view)
+        item = LIST_ITEM.match(view)
         if item:
-            flush()
-            para.lines.append(SourceLine(no, raw, off + item.end(), off + len(item.group(1))))
+            st.list_item(no, raw, off, item)
             continue
-        lead = len(view) - len(view.lstrip())
-        para.lines.append(SourceLine(no, raw, off + lead))
-    flush()
-    return title
+        st.text_line(no, raw, off)
+    st.flush()
+    return st.title
 
 
 def _table_row(page: PageBuilder, no: int, raw: str, view: str, header: list[str] | None, section: str | None) -> None:
@@ -407,11 +332,6 @@ def _table_row(page: PageBuilder, no: int, raw: str, view: str, header: list[str
         cited_timestamp_s=cited,
         boilerplate_reason=page.pattern_reason(no, no),
     )
-
-
-def _is_pure_markup(line: str) -> bool:
-    """A line with no text once markup is removed: a lone tag, an image, a comment."""
-    return not strip_markup(line) and not find_citations(line)
 
 
 @FORMATS.register("markdown")
