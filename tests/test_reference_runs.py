@@ -105,7 +105,9 @@ def test_ctrl_c_leaves_previous_outputs_intact(tmp_path):
     run_dir.mkdir()
     (run_dir / "report.json").write_text('{"previous": true}\n')
     (run_dir / "units.jsonl").write_text('{"previous": true}\n')
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    # matplotlib's own font cache goes to a private folder: an interrupt while matplotlib builds
+    # it would leave a lock that makes every later matplotlib import on the machine wait 5 s.
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", MPLCONFIGDIR=str(tmp_path / "mpl"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", "summary=summify", f"hydra.run.dir={run_dir}"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
