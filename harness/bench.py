@@ -31,6 +31,7 @@ from typing import Any
 
 from harness.pipeline import PROJECT_ROOT
 from harness.textio import atomic_write_json, atomic_write_text
+from harness.transcript import format_clock
 
 log = logging.getLogger(__name__)
 

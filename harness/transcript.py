@@ -101,7 +101,9 @@ def format_clock(seconds: float | None) -> str | None:
 
 
 @dataclass
-class _Line:
+class TextLine:
+    """One line of a text file: its 1-based number, its character offset, its text without the newline."""
+
     no: int
     start: int
     text: str
@@ -126,10 +128,11 @@ class _OpenTurn:
     is_content: bool
 
 
-def _lines(text: str) -> list[_Line]:
+def text_lines(text: str) -> list[TextLine]:
+    """The lines of ``text`` with their numbers and offsets (shared by the transcript readers)."""
     out, pos = [], 0
     for no, raw in enumerate(text.splitlines(keepends=True), start=1):
-        out.append(_Line(no=no, start=pos, text=raw.rstrip("\r\n")))
+        out.append(TextLine(no=no, start=pos, text=raw.rstrip("\r\n")))
         pos += len(raw)
     return out
 
@@ -167,7 +170,7 @@ def read_markdown_blog(text: str, path: str, sha256: str) -> Transcript:
             turns.append(current)
             current = None
 
-    for line in _lines(text):
+    for line in text_lines(text):
         if line.start < body_start:
             continue
         stripped = line.text.strip()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 
+from harness.transcript import format_clock
 from harness.types import Evidence, Transcript
 
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]")
@@ -126,12 +127,7 @@ def skeleton(word: str) -> str:
 
 def clock(seconds: float | None) -> str:
     """``m:ss`` / ``h:mm:ss`` of a time, ``?`` when unknown."""
-    if seconds is None:
-        return "?"
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+    return format_clock(seconds) or "?"
 
 
 def shorten(text: str, max_words: int = 12) -> str:

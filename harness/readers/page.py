@@ -21,17 +21,19 @@ placed by time. The transcript text is the file itself.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from harness.errors import InputFileError
 from harness.readers._build import RawBlock, RawChapter, RawTurn, assemble, video_base
 from harness.transcript import (
     TRANSCRIPT_READERS,
     ChapterEntry,
+    TextLine,
     _timestamp_seconds,
     parse_chapter_line,
     place_chapters,
     register_sniffer,
+    text_lines,
     with_chapters,
 )
 from harness.types import Transcript
@@ -49,21 +51,6 @@ _TOC_TITLE = re.compile(r"^(?:table of contents|contents|chapters|timestamps|out
 # A stamped paragraph layout: most conversation paragraphs carry a timestamp. Untimed paragraphs
 # after the last timestamp are then the page footer, not the end of the last turn.
 _FOOTER_STAMP_SHARE = 0.9
-
-
-@dataclass
-class _Line:
-    no: int
-    start: int
-    text: str
-
-
-def _lines(text: str) -> list[_Line]:
-    out, pos = [], 0
-    for no, raw in enumerate(text.splitlines(keepends=True), start=1):
-        out.append(_Line(no, pos, raw.rstrip("\r\n")))
-        pos += len(raw)
-    return out
 
 
 def _clean_title(title: str) -> str:
@@ -110,7 +97,7 @@ def read_transcript_page(text: str, path: str, sha256: str) -> Transcript:
         InputFileError: no timestamped paragraph (not this layout), or a timestamp that cannot
             be read.
     """
-    lines = _lines(text)
+    lines = text_lines(text)
     stamped = {ln.no: m for ln in lines if (m := _stamped(ln.text))}
     if not stamped:
         raise InputFileError(
@@ -242,7 +229,7 @@ def read_transcript_page(text: str, path: str, sha256: str) -> Transcript:
     return transcript
 
 
-def _paragraph_starts(lines: list[_Line], first_no: int, last_no: int) -> list[int]:
+def _paragraph_starts(lines: list[TextLine], first_no: int, last_no: int) -> list[int]:
     """Line numbers of paragraphs that start between two lines (headings left out)."""
     out, prev_blank = [], True
     for ln in lines:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from harness.errors import InputFileError
 from harness.readers._build import LABEL, RawBlock, RawChapter, RawTurn, accepted_labels, assemble
-from harness.transcript import TRANSCRIPT_READERS, format_clock, parse_clock, register_sniffer
+from harness.transcript import TRANSCRIPT_READERS, TextLine, format_clock, parse_clock, register_sniffer, text_lines
 from harness.types import Transcript
 
 FORMAT = "text"
@@ -55,13 +55,6 @@ def clock_seconds(label: str) -> float | None:
 
 
 @dataclass
-class _Line:
-    no: int
-    start: int
-    text: str
-
-
-@dataclass
 class _Event:
     kind: str  # marker | speaker | text | blank | heading
     line_no: int
@@ -73,15 +66,7 @@ class _Event:
     name: str | None = None
 
 
-def _lines(text: str) -> list[_Line]:
-    out, pos = [], 0
-    for no, raw in enumerate(text.splitlines(keepends=True), start=1):
-        out.append(_Line(no, pos, raw.rstrip("\r\n")))
-        pos += len(raw)
-    return out
-
-
-def _label_candidates(lines: list[_Line]) -> list[str]:
+def _label_candidates(lines: list[TextLine]) -> list[str]:
     """``Name:`` candidates at line starts; one right after a time marker counts twice (a
     marker, then a name and a colon, is a speaker label, not prose)."""
     names = []
@@ -96,7 +81,7 @@ def _label_candidates(lines: list[_Line]) -> list[str]:
     return names
 
 
-def _scan(lines: list[_Line]) -> tuple[list[_Event], str | None]:
+def _scan(lines: list[TextLine]) -> tuple[list[_Event], str | None]:
     """Events in file order, and the title (a lone ``# `` line before any text)."""
     labels = accepted_labels(_label_candidates(lines))
     bare_start = sum(1 for ln in lines if _BARE_START.match(ln.text)) >= _BARE_START_MIN_LINES
@@ -161,7 +146,7 @@ def _scan(lines: list[_Line]) -> tuple[list[_Event], str | None]:
     return events, title
 
 
-def _text_event(events: list[_Event], ln: _Line, body: str, a: int, b: int) -> None:
+def _text_event(events: list[_Event], ln: TextLine, body: str, a: int, b: int) -> None:
     piece = body[a:b]
     if piece.strip():
         lead = len(piece) - len(piece.lstrip())
@@ -172,7 +157,7 @@ def _text_event(events: list[_Event], ln: _Line, body: str, a: int, b: int) -> N
 def sniff_text(text: str) -> float:
     """1 when lines open with time markers or speaker labels (two or more), else 0.5 for any
     text: the reader takes any text, so it is the fallback of ``auto``."""
-    lines = _lines(text)
+    lines = text_lines(text)
     marked = sum(
         1
         for ln in lines
@@ -193,7 +178,7 @@ def read_text(text: str, path: str, sha256: str) -> Transcript:
     Raises:
         InputFileError: the file holds no conversation text.
     """
-    lines = _lines(text)
+    lines = text_lines(text)
     events, title = _scan(lines)
     one_per_line = not any(e.kind == "blank" for e in events[1:-1])
     turns: list[RawTurn] = []
