@@ -115,13 +115,13 @@ class CrossEncoder:
         self.head.load_state_dict({n[5:]: t.to(torch.float32) for n, t in state.items() if n.startswith("head.")})
 
     def _mask(self, hidden: Any, attention_mask: Any) -> Any:
-        return self.base._create_attention_masks(
-            attention_mask=attention_mask,
-            encoder_attention_mask=None,
-            embedding_output=hidden,
-            encoder_hidden_states=None,
-            past_key_values=None,
-        )[0]
+        """The additive attention mask a ``BertLayer`` takes: 0 where a token is kept, a large
+        negative number at padding, shaped ``(batch, 1, 1, keys)`` so it broadcasts over heads
+        and queries. Built here from public tensor ops, not from a private transformers helper
+        (``BertModel._create_attention_masks`` changed its signature in transformers 5.x)."""
+        torch = self.torch
+        keep = attention_mask[:, None, None, :].to(hidden.dtype)
+        return (1.0 - keep) * torch.finfo(hidden.dtype).min
 
     def _run(self, layers: Sequence[Any], hidden: Any, mask: Any) -> Any:
         for layer in layers:
