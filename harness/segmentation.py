@@ -15,8 +15,11 @@ underneath:
   every turn boundary, the cosine between the mean embedding of the sentences in the
   ``block_s`` seconds before and after it; a boundary's *depth* is how far that similarity dips
   below the nearest peaks on either side; the deepest boundaries become chapter starts, subject
-  to a minimum and maximum chapter length. The chapters are ``Chapter`` records titled
-  ``"Part k (m:ss–m:ss)"`` so everything downstream works unchanged.
+  to a minimum and maximum chapter length. The chapters are ``Chapter`` records so everything
+  downstream works unchanged, each titled by its topic words (``chapter_titles``: the terms,
+  single words or two-word phrases, most distinctive of it by TF-IDF over the chapters).
+  Without timestamps a chapter has no times (``start_s``/``end_s`` are ``None``): boundaries
+  are still placed by word position, but no clock time is invented.
 """
 
 from __future__ import annotations
@@ -232,7 +235,11 @@ class SegmentationConfig:
         depth_std: a boundary is taken when its depth is at least ``mean + depth_std * sd`` of
             all depths (TextTiling's cutoff is ``mean - sd/2``; we start chapters more sparingly).
         smoothing: width of the moving average applied to the similarity curve (1 = none).
-        words_per_minute: speaking rate used for positions when the transcript has no times.
+        words_per_minute: speaking rate used for positions when the transcript has no times
+            (internal only: an untimed transcript's chapters get no times).
+        title_terms: how many topic terms make a chapter title.
+        title_stop_words: words never used in a title, on top of spaCy's English stop words
+            (conversation fillers such as "yeah", "think").
     """
 
     block_s: float = 120.0
@@ -242,14 +249,24 @@ class SegmentationConfig:
     depth_std: float = 0.5
     smoothing: int = 3
     words_per_minute: float = 150.0
+    title_terms: int = 3
+    title_stop_words: tuple[str, ...] = (
+        "yeah", "okay", "like", "know", "think", "thing", "things", "kind", "sort", "lot", "actually",
+        "really", "right", "mean", "just", "going", "gonna", "want", "say", "said", "says", "saying",
+        "people", "stuff", "maybe", "pretty", "guess", "probably", "sure", "way", "little", "bit",
+        "good", "great", "yes", "fun", "oh", "uh", "um",
+    )  # the same list as configs/coverage/default.yaml
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any] | None) -> "SegmentationConfig":
         """Build from a mapping; unknown keys and bad values raise ``ConfigError``."""
         if isinstance(cfg, SegmentationConfig):
             return cfg
+        data = dict(cfg or {})
+        if "title_stop_words" in data:
+            data["title_stop_words"] = tuple(str(w).lower() for w in data["title_stop_words"] or ())
         try:
-            built = cls(**dict(cfg or {}))
+            built = cls(**data)
         except TypeError as exc:
             raise ConfigError(f"coverage.auto_segmentation: {exc}") from None
         checks = [
@@ -258,6 +275,7 @@ class SegmentationConfig:
             (0 < built.min_chapter_s <= built.max_chapter_s, "need 0 < min_chapter_s <= max_chapter_s"),
             (built.smoothing >= 1, "smoothing must be >= 1"),
             (built.words_per_minute > 0, "words_per_minute must be > 0"),
+            (built.title_terms >= 1, "title_terms must be >= 1"),
         ]
         for ok, message in checks:
             if not ok:
@@ -388,7 +406,7 @@ def auto_chapters(
     cache_dir: str | None = None,
     use_cache: bool = True,
 ) -> tuple[Chapter, ...]:
-    """Chapters found by topic shift (see the module docstring), titled ``"Part k (m:ss–m:ss)"``.
+    """Chapters found by topic shift (see the module docstring), titled by their topic words.
 
     Args:
         transcript: the transcript (its own chapters are ignored).
@@ -399,11 +417,10 @@ def auto_chapters(
         encoder, cache_dir, use_cache: passed to ``embed_sentences``.
 
     A chapter starts at a speaker turn; its ``start_s``/``end_s`` are the turn's time and the next
-    chapter's start (the episode's end for the last one). Sponsor reads take part in no
-    similarity; they fall inside whichever chapter holds them.
+    chapter's start (the episode's end for the last one), or ``None`` when the transcript has no
+    timestamps. Sponsor reads take part in no similarity; they fall inside whichever chapter
+    holds them.
     """
-    from harness.transcript import format_clock
-
     conf = SegmentationConfig.from_mapping(cfg)
     all_sents = tuple(sentences) if sentences is not None else transcript_sentences(transcript)
     content = [s for s in all_sents if not s.is_sponsor]
@@ -420,28 +437,123 @@ def auto_chapters(
         end_s = max(float(transcript.duration_s), float(pos_all[-1]) if len(pos_all) else 0.0)
     else:
         end_s = float(pos_all[-1]) if len(pos_all) else 0.0
+    timed = bool(transcript.blocks) and all(s.time_s is not None for s in all_sents)
     chosen = choose_boundaries(boundary_scores(content, embeddings, conf), start_s, end_s, conf)
     seg_by_index = {s.index: s for s in transcript.segments}
     starts = [(segs[0].index, _turn_start(transcript, segs[0], start_s))]
     starts += [(b.segment_index, _turn_start(transcript, seg_by_index[b.segment_index], b.time_s)) for b in chosen]
+    spans = []
+    for k, (seg_index, _t0) in enumerate(starts):
+        char_end = seg_by_index[starts[k + 1][0]].char_start if k + 1 < len(starts) else len(transcript.text)
+        spans.append((seg_by_index[seg_index].char_start, char_end))
+    texts = [" ".join(s.text for s in content if a <= s.char_start < b) for a, b in spans]
+    titles = chapter_titles(texts, conf.title_terms, conf.title_stop_words)
     chapters = []
     for k, (seg_index, t0) in enumerate(starts):
         t1 = starts[k + 1][1] if k + 1 < len(starts) else end_s
-        seg = seg_by_index[seg_index]
-        char_start = seg.char_start
-        char_end = seg_by_index[starts[k + 1][0]].char_start if k + 1 < len(starts) else len(transcript.text)
         chapters.append(
             Chapter(
                 index=k,
-                title=f"Part {k + 1} ({format_clock(t0)}–{format_clock(t1)})",
-                start_s=t0,
-                end_s=t1,
-                line_no=seg.line_no,
-                char_start=char_start,
-                char_end=char_end,
+                title=titles[k] or f"Part {k + 1}",
+                start_s=t0 if timed else None,
+                end_s=t1 if timed else None,
+                line_no=seg_by_index[seg_index].line_no,
+                char_start=spans[k][0],
+                char_end=spans[k][1],
             )
         )
     return tuple(chapters)
+
+
+_TITLE_NOUN = frozenset({"NOUN", "PROPN"})
+_TITLE_MODIFIER = frozenset({"NOUN", "PROPN", "ADJ"})
+
+
+def _singular(tok: Any) -> str:
+    """The lower-cased word, a regular plural made singular ("networks" → "network"; "data",
+    "bases" stay as said: their lemmas "datum", "basis" would read oddly in a title)."""
+    lemma, low = tok.lemma_.lower(), tok.lower_
+    return lemma if low in (lemma + "s", lemma + "es", lemma[:-1] + "ies") else low
+
+
+def _chapter_terms(doc: Any, stop: frozenset[str]) -> list[str]:
+    """Candidate title terms of a tagged text, in order: nouns (singular; proper nouns as written)
+    and two-word noun phrases (an adjective or noun followed by a noun)."""
+    words: list[tuple[str, str] | None] = []  # (term form, part of speech), None for a non-term
+    for tok in doc:
+        form = tok.text if tok.pos_ == "PROPN" else _singular(tok)
+        ok = (
+            tok.pos_ in _TITLE_MODIFIER
+            and tok.is_alpha
+            and len(tok.text) >= 3
+            and tok.lower_ not in stop
+            and form.lower() not in stop
+        )
+        words.append((form, tok.pos_) if ok else None)
+    terms = []
+    for i, w in enumerate(words):
+        if w is None:
+            continue
+        if w[1] in _TITLE_NOUN:
+            terms.append(w[0])
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if nxt is not None and nxt[1] in _TITLE_NOUN and nxt[0].lower() != w[0].lower():
+            terms.append(f"{w[0]} {nxt[0]}")
+    return terms
+
+
+def chapter_titles(
+    texts: Sequence[str], n_terms: int = 3, stop_words: Sequence[str] = (), *, nlp: Any | None = None
+) -> list[str]:
+    """A short topic title per chapter text: its ``n_terms`` most distinctive terms by TF-IDF
+    over the chapters, joined by commas ("" for a chapter with no noun).
+
+    A term is a noun or a two-word noun phrase (spaCy part-of-speech tags, ``nlp`` or the
+    bundled small English pipeline); a phrase counts double (it says more than either word), a
+    term overlapping one already chosen is skipped, and in a chapter of 40+ terms a term said
+    once comes after every term said more often. Ties break alphabetically, so the titles are deterministic.
+    """
+    import math
+    from collections import Counter
+
+    from spacy.lang.en.stop_words import STOP_WORDS  # a word list only: no model is loaded
+
+    if nlp is None:
+        from harness.models import spacy_nlp
+
+        nlp = spacy_nlp()
+    stop = frozenset(STOP_WORDS) | frozenset(w.lower() for w in stop_words)
+    docs = nlp.pipe(texts, disable=[p for p in ("parser", "ner") if p in nlp.pipe_names])
+    counts: list[Counter[str]] = []
+    surface: dict[str, Counter[str]] = {}  # lower-cased term -> the forms it was written in
+    for doc in docs:
+        terms = _chapter_terms(doc, stop)
+        counts.append(Counter(t.lower() for t in terms))
+        for t in terms:
+            surface.setdefault(t.lower(), Counter())[t] += 1
+    df: Counter[str] = Counter()
+    for c in counts:
+        df.update(c.keys())
+    titles = []
+    for c in counts:
+        total = sum(c.values())
+        min_count = 2 if total >= 40 else 1
+        scored = []
+        for term, n in c.items():
+            idf = math.log((1 + len(texts)) / (1 + df[term])) + 0.1  # a term of every chapter still titles a lone one
+            weight = 2.0 if " " in term else 1.0
+            scored.append((n < min_count, -(n / total) * idf * weight, term))
+        scored.sort()
+        chosen: list[str] = []
+        for _once, _score, term in scored:
+            words = set(term.split())
+            if any(words & set(other.split()) for other in chosen):
+                continue
+            chosen.append(term)
+            if len(chosen) == n_terms:
+                break
+        titles.append(", ".join(min(surface[t].items(), key=lambda kv: (-kv[1], kv[0] != kv[0].lower(), kv[0]))[0] for t in chosen))
+    return titles
 
 
 def _turn_start(transcript: Transcript, seg: Any, fallback: float) -> float:

@@ -4,6 +4,7 @@ the timeline figure, and the reference ordering (summify covers more than wiki).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import replace
 
 import pytest
@@ -14,8 +15,8 @@ from harness.coverage import CoverageConfig, compute_coverage, source_units
 from harness.errors import ConfigError
 from harness.formats import FormatOptions, load_summary
 from harness.metrics import METRICS, MetricInputs
-from harness.segmentation import SegmentationConfig, auto_chapters, transcript_sentences
-from harness.transcript import format_clock, read_markdown_blog
+from harness.segmentation import SegmentationConfig, auto_chapters, chapter_titles, transcript_sentences
+from harness.transcript import format_clock, load_transcript, read_markdown_blog
 from harness.types import Claim, Evidence, SponsorSegment, Summary, SummaryUnit, Transcript, UnitVerdict, Verdict
 
 COOKING = [
@@ -277,7 +278,11 @@ def test_auto_segmentation_finds_topic_boundary_within_one_turn():
     first_turn_of_2nd = next(s for s in t.content_segments if s.char_start == chapters[1].char_start)
     assert abs(first_turn_of_2nd.index - switch.index) <= 1
     assert chapters[1].start_s == float(first_turn_of_2nd.index * 30)  # the turn's timestamp
-    assert chapters[0].title == f"Part 1 (0:00–{format_clock(chapters[1].start_s)})"
+    # titled by topic words, not "Part 1 (0:00–…)": the cooking chapter by cooking nouns
+    assert "Part" not in chapters[0].title and "0:00" not in chapters[0].title
+    assert len(chapters[0].title.split(", ")) == 3 and len(chapters[1].title.split(", ")) == 3
+    assert set(re.split(r"[, ]+", chapters[0].title)) & {"soup", "onion", "lamb", "bean", "sauce", "dough", "egg"}
+    assert set(re.split(r"[, ]+", chapters[1].title)) & {"star", "sun", "moon", "galaxy", "ring", "comet", "Saturn"}
     assert chapters[1].end_s == t.duration_s
     # coverage falls back to automatic chapters when the transcript has none, and says so
     res = compute_coverage(t, make_summary(astronomy[:4]), (), cfg(auto_segmentation={"block_s": 90, "min_chapter_s": 60}))
@@ -289,7 +294,44 @@ def test_auto_segmentation_finds_topic_boundary_within_one_turn():
 def test_segmentation_auto_overrides_transcript_chapters(three_topics):
     res = compute_coverage(three_topics, make_summary(["x y z"]), (), cfg(segmentation="auto", auto_segmentation={"min_chapter_s": 60}))
     assert res.segmentation == "auto"
-    assert all(c.title.startswith("Part ") for c in res.chapters)
+    assert [c.title for c in res.chapters] == [c.title for c in source_units(three_topics, cfg(segmentation="auto", auto_segmentation={"min_chapter_s": 60})).chapters]
+    assert all(c.title and not c.title.startswith("Part ") for c in res.chapters)
+
+
+def test_chapter_titles_are_distinctive_noun_phrases():
+    titles = chapter_titles(
+        [
+            "We counted beetles in the old forest valley. The beetles declined after dry summers. Dry summers kill larvae. Yeah, beetles.",
+            "Stars and galaxies. The galaxy has a black hole. Black holes eat stars. Yeah, the black hole.",
+            "",
+        ],
+        n_terms=3,
+        stop_words=["yeah"],
+    )
+    # two-word noun phrases first, plurals folded, filler and stop words never, no overlaps
+    assert titles == ["dry summer, beetle, forest valley", "black hole, galaxy, star", ""]
+
+
+def test_untimed_transcript_gets_chapters_without_invented_times(tmp_path):
+    """A ``text`` transcript without markers: chapters numbered by position, titled by topic,
+    with no clock time anywhere (issue: "Part 1 (0:00–4:01)" for a transcript with no times)."""
+    lines = []
+    for i, sentence in enumerate(COOKING * 2 + ASTRONOMY * 2):
+        lines += [f"{('Host', 'Guest')[i % 2]}: {sentence}", ""]
+    path = tmp_path / "untimed.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    t = load_transcript(path, "text")
+    assert t.blocks == () and t.chapters == ()
+    chapters = auto_chapters(t, SegmentationConfig(block_s=40, min_chapter_s=40, max_chapter_s=900), use_cache=False)
+    assert len(chapters) == 2
+    assert [c.index for c in chapters] == [0, 1]
+    assert all(c.start_s is None and c.end_s is None for c in chapters)
+    assert not any(re.search(r"\d:\d\d", c.title) for c in chapters)
+    assert chapters[0].char_end == chapters[1].char_start and chapters[-1].char_end == len(t.text)
+    assert set(re.split(r"[, ]+", chapters[1].title)) & {"star", "galaxy", "moon", "telescope", "planet"}
+    assert not set(re.split(r"[, ]+", chapters[1].title)) & {"bread", "chicken", "egg", "sauce", "dough"}
+    res = compute_coverage(t, make_summary(ASTRONOMY[:2]), (), cfg(auto_segmentation={"block_s": 40, "min_chapter_s": 40}))
+    assert res.segmentation == "auto" and all(c.start_s is None for c in res.chapters)
 
 
 def test_transcript_sentences_cut_long_runs_and_flag_sponsors(three_topics):
