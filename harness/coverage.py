@@ -245,6 +245,7 @@ class UnitLocation:
     cosine: float
     chapter_index: int | None
     is_sponsor: bool
+    char_start: int | None = None  # of that sentence: the position to plot without timestamps
 
 
 @dataclass(frozen=True)
@@ -784,7 +785,7 @@ def _unit_locations(summary: Summary, src: SourceUnits, encoder: Any | None, cfg
     for u, b, row in zip(units, best, sims):
         s = src.sentences[int(b)]
         ci = int(src.chapter_of[int(b)])
-        out.append(UnitLocation(u.unit_id, s.time_s, float(row[int(b)]), ci if ci >= 0 else None, s.is_sponsor))
+        out.append(UnitLocation(u.unit_id, s.time_s, float(row[int(b)]), ci if ci >= 0 else None, s.is_sponsor, s.char_start))
     return tuple(out)
 
 

@@ -1,6 +1,8 @@
 """The timeline figure: where in the episode a summary's statements come from, and what it covers.
 
-One picture, readable without a legend: the episode's minutes run left to right; chapters are
+One picture, readable without a legend: the episode's minutes run left to right (for a
+transcript without timestamps, its words: the axis is then the position in the transcript, in
+words, and no time is shown); chapters are
 alternating bands titled along the top; sponsor reads are hatched and labelled "sponsor"; every
 summary claim is a dot at the time of its best evidence, on its unit's row (rows in document
 order, grouped and labelled by unit kind on the left), coloured by verdict, with the colour key
@@ -14,8 +16,11 @@ through ``harness.textio.atomic_write_bytes``.
 
 from __future__ import annotations
 
+import bisect
 import io
 import logging
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -34,6 +39,37 @@ VERDICT_STYLE = {
 LABEL_COLOURS = {"full": "#2e9d4a", "partial": "#e69f00", "none": "#d62728", "excluded": "#bdbdbd"}
 LOCATED_COLOUR = "#1f77b4"
 _TITLE_CHARS = 26
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """The x axis: episode minutes when the transcript is timed, else word position."""
+
+    timed: bool
+    word_starts: tuple[int, ...] = ()  # character offset of every word (untimed only)
+
+    @classmethod
+    def of(cls, transcript: Transcript) -> "_Axis":
+        if transcript.blocks:
+            return cls(True)
+        return cls(False, tuple(m.start() for m in re.finditer(r"\S+", transcript.text)))
+
+    def at(self, seconds: float | None, char: int | None) -> float | None:
+        """x of a moment given by its time (timed) or its character offset (untimed)."""
+        if self.timed:
+            return None if seconds is None else seconds / 60.0
+        return None if char is None else float(bisect.bisect_right(self.word_starts, char))
+
+    def span(self, start_s: float | None, end_s: float | None, char_start: int, char_end: int, end_default: float) -> tuple[float, float] | None:
+        """(a, b) of a chapter or read; ``None`` when a timed one has no start time."""
+        if self.timed:
+            if start_s is None:
+                return None
+            return start_s / 60.0, (end_s if end_s is not None else end_default * 60.0) / 60.0
+        return float(bisect.bisect_right(self.word_starts, char_start)), float(bisect.bisect_left(self.word_starts, char_end))
+
+    def label(self) -> str:
+        return "episode time (h:mm:ss / m:ss)" if self.timed else "position in transcript (words); the transcript has no timestamps"
 
 
 def _short(title: str, n: int = _TITLE_CHARS) -> str:
@@ -74,27 +110,29 @@ def plot_timeline(
     chapters: tuple[Chapter, ...] = tuple(getattr(coverage_result, "chapter_defs", ()) or transcript.chapters)
     units = list(summary.content_units)
     row_of = {u.unit_id: i for i, u in enumerate(units)}
+    axis = _Axis.of(transcript)
     duration = _duration(transcript, chapters)
-    x_max = max(duration / 60.0, 1.0)
+    x_max = max(duration / 60.0, 1.0) if axis.timed else float(max(len(axis.word_starts), 1))
 
     # ---- marks -----------------------------------------------------------------------------
-    marks: list[tuple[float, int, str]] = []  # (minute, row, verdict)
+    marks: list[tuple[float, int, str]] = []  # (x, row, verdict)
     no_time = 0
     counts = {k: 0 for k in VERDICT_STYLE}
     for uv in unit_verdicts:
         row = row_of.get(uv.unit_id)
         for v in uv.claims:
             counts[v.label] = counts.get(v.label, 0) + 1
-            t = v.evidence[0].start_s if v.evidence else None
-            if row is None or t is None:
+            x = axis.at(v.evidence[0].start_s, v.evidence[0].char_start) if v.evidence else None
+            if row is None or x is None:
                 no_time += 1
                 continue
-            marks.append((t / 60.0, row, v.label))
+            marks.append((x, row, v.label))
     located: list[tuple[float, int, float]] = []
     if not unit_verdicts and coverage_result is not None:
         for loc in getattr(coverage_result, "unit_locations", ()):
-            if loc.time_s is not None and loc.unit_id in row_of:
-                located.append((loc.time_s / 60.0, row_of[loc.unit_id], loc.cosine))
+            x = axis.at(loc.time_s, getattr(loc, "char_start", None))
+            if x is not None and loc.unit_id in row_of:
+                located.append((x, row_of[loc.unit_id], loc.cosine))
 
     # ---- layout ----------------------------------------------------------------------------
     n_rows = max(len(units), 1)
@@ -114,14 +152,17 @@ def plot_timeline(
     axc = fig.add_axes((left, bottom_strip, right - left, strip_frac), sharex=ax)
 
     # chapter bands and titles
+    min_width = x_max * 0.001
+    chapter_span: dict[int, tuple[float, float]] = {}
     for ch in chapters:
-        if ch.start_s is None:
+        span = axis.span(ch.start_s, ch.end_s, ch.char_start, ch.char_end, duration / 60.0)
+        if span is None:
             continue
-        a = ch.start_s / 60.0
-        b = (ch.end_s if ch.end_s is not None else duration) / 60.0
+        a, b = span
+        chapter_span[ch.index] = span
         colour = "#f0f0f0" if ch.index % 2 == 0 else "#ffffff"
-        ax.axvspan(a, max(b, a + 0.05), color=colour, zorder=0, lw=0)
-        axc.axvspan(a, max(b, a + 0.05), color=colour, zorder=0, lw=0)
+        ax.axvspan(a, max(b, a + min_width), color=colour, zorder=0, lw=0)
+        axc.axvspan(a, max(b, a + min_width), color=colour, zorder=0, lw=0)
         ax.text(
             (a + b) / 2,
             1.01,
@@ -138,11 +179,12 @@ def plot_timeline(
 
     # sponsor reads: hatched, labelled
     for sp in transcript.sponsor_segments:
-        if sp.start_s is None:
+        span = axis.span(sp.start_s, sp.end_s if sp.end_s is not None else sp.start_s, sp.char_start, sp.char_end, 0.0)
+        if span is None:
             continue
         width = x_max * 0.006  # a read whose times collapse to a point still shows
-        a = min(sp.start_s / 60.0, x_max - width)
-        b = min(max((sp.end_s if sp.end_s is not None else sp.start_s) / 60.0, a + width), x_max)
+        a = min(span[0], x_max - width)
+        b = min(max(span[1], a + width), x_max)
         for axis in (ax, axc):
             axis.axvspan(a, b, facecolor="none", edgecolor="#b07aa1", hatch="////", lw=0, zorder=1)
         ax.text(
@@ -213,9 +255,10 @@ def plot_timeline(
             pass
     fig.text(left - 0.11, fig_key_y, header, fontsize=9.5, fontweight="bold", va="bottom", ha="left")
     if unit_verdicts:
-        parts = [(f"● {name} {counts.get(v, 0)}", colour) for v, (colour, name) in VERDICT_STYLE.items()]
+        parts = [("claims:", "#333333")]
+        parts += [(f"● {name} {counts.get(v, 0)}", colour) for v, (colour, name) in VERDICT_STYLE.items()]
         if no_time:
-            parts.append((f"({no_time} claims without an evidence time not drawn)", "#555555"))
+            parts.append((f"({no_time} claims without evidence not drawn)", "#555555"))
         explain = "each dot is a claim at its best evidence, on its unit's row"
     else:
         parts = [("○ unit at its most similar transcript moment (alignment did not run, no verdicts)", LOCATED_COLOUR)]
@@ -226,11 +269,10 @@ def plot_timeline(
     cov_chapters = list(getattr(coverage_result, "chapters", ()) or ())
     if cov_chapters:
         for c in cov_chapters:
-            if c.start_s is None:
+            if c.index not in chapter_span:
                 continue
-            a = c.start_s / 60.0
-            b = (c.end_s if c.end_s is not None else duration) / 60.0
-            width = max(b - a, 0.05)
+            a, b = chapter_span[c.index]
+            width = max(b - a, min_width)
             if c.label == "excluded" or c.score is None:
                 axc.bar(a, 1.0, width=width, align="edge", color="none", edgecolor="#9e9e9e", hatch="..", lw=0.5, zorder=2)
                 text = "excl."
@@ -250,10 +292,13 @@ def plot_timeline(
         axc.text(0.5, 0.5, "coverage not computed", transform=axc.transAxes, ha="center", va="center", fontsize=8, color="#777777")
     for spine in ("top", "right", "left"):
         axc.spines[spine].set_visible(False)
-    ticks = _minute_ticks(x_max)
-    axc.set_xticks(ticks)
-    axc.set_xticklabels([format_clock(t * 60) or "" for t in ticks], fontsize=8)
-    axc.set_xlabel("episode time (h:mm:ss / m:ss)", fontsize=8.5)
+    if axis.timed:
+        ticks = _minute_ticks(x_max)
+        axc.set_xticks(ticks)
+        axc.set_xticklabels([format_clock(t * 60) or "" for t in ticks], fontsize=8)
+    else:
+        axc.tick_params(axis="x", labelsize=8)
+    axc.set_xlabel(axis.label(), fontsize=8.5)
 
     out = Path(out_dir)
     written: list[Path] = []
