@@ -110,9 +110,9 @@ def plot_timeline(
     chapters: tuple[Chapter, ...] = tuple(getattr(coverage_result, "chapter_defs", ()) or transcript.chapters)
     units = list(summary.content_units)
     row_of = {u.unit_id: i for i, u in enumerate(units)}
-    axis = _Axis.of(transcript)
+    xpos = _Axis.of(transcript)
     duration = _duration(transcript, chapters)
-    x_max = max(duration / 60.0, 1.0) if axis.timed else float(max(len(axis.word_starts), 1))
+    x_max = max(duration / 60.0, 1.0) if xpos.timed else float(max(len(xpos.word_starts), 1))
 
     # ---- marks -----------------------------------------------------------------------------
     marks: list[tuple[float, int, str]] = []  # (x, row, verdict)
@@ -122,7 +122,7 @@ def plot_timeline(
         row = row_of.get(uv.unit_id)
         for v in uv.claims:
             counts[v.label] = counts.get(v.label, 0) + 1
-            x = axis.at(v.evidence[0].start_s, v.evidence[0].char_start) if v.evidence else None
+            x = xpos.at(v.evidence[0].start_s, v.evidence[0].char_start) if v.evidence else None
             if row is None or x is None:
                 no_time += 1
                 continue
@@ -130,7 +130,7 @@ def plot_timeline(
     located: list[tuple[float, int, float]] = []
     if not unit_verdicts and coverage_result is not None:
         for loc in getattr(coverage_result, "unit_locations", ()):
-            x = axis.at(loc.time_s, getattr(loc, "char_start", None))
+            x = xpos.at(loc.time_s, getattr(loc, "char_start", None))
             if x is not None and loc.unit_id in row_of:
                 located.append((x, row_of[loc.unit_id], loc.cosine))
 
@@ -155,7 +155,7 @@ def plot_timeline(
     min_width = x_max * 0.001
     chapter_span: dict[int, tuple[float, float]] = {}
     for ch in chapters:
-        span = axis.span(ch.start_s, ch.end_s, ch.char_start, ch.char_end, duration / 60.0)
+        span = xpos.span(ch.start_s, ch.end_s, ch.char_start, ch.char_end, duration / 60.0)
         if span is None:
             continue
         a, b = span
@@ -179,7 +179,7 @@ def plot_timeline(
 
     # sponsor reads: hatched, labelled
     for sp in transcript.sponsor_segments:
-        span = axis.span(sp.start_s, sp.end_s if sp.end_s is not None else sp.start_s, sp.char_start, sp.char_end, 0.0)
+        span = xpos.span(sp.start_s, sp.end_s if sp.end_s is not None else sp.start_s, sp.char_start, sp.char_end, 0.0)
         if span is None:
             continue
         width = x_max * 0.006  # a read whose times collapse to a point still shows
@@ -292,13 +292,13 @@ def plot_timeline(
         axc.text(0.5, 0.5, "coverage not computed", transform=axc.transAxes, ha="center", va="center", fontsize=8, color="#777777")
     for spine in ("top", "right", "left"):
         axc.spines[spine].set_visible(False)
-    if axis.timed:
+    if xpos.timed:
         ticks = _minute_ticks(x_max)
         axc.set_xticks(ticks)
         axc.set_xticklabels([format_clock(t * 60) or "" for t in ticks], fontsize=8)
     else:
         axc.tick_params(axis="x", labelsize=8)
-    axc.set_xlabel(axis.label(), fontsize=8.5)
+    axc.set_xlabel(xpos.label(), fontsize=8.5)
 
     out = Path(out_dir)
     written: list[Path] = []
