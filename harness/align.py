@@ -34,7 +34,7 @@ import logging
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -944,7 +944,7 @@ def align_summary(
     )
     lap("evidence")
 
-    unit_verdicts = _unit_verdicts(units, verdicts, checkability)
+    unit_verdicts = _unit_verdicts(units, verdicts, checkability, config.thresholds)
     truncated = count_encoder_truncations(active_encoder, [w.text for w in windows])
     if truncated:
         log.warning(
@@ -988,10 +988,56 @@ def _count(labels: Iterable[str]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def _where(ev: Evidence) -> str:
+    """Where a passage is, for a reason line: "at 12:03 (Ilya Sutskever)", or its chapter."""
+    from harness.transcript import format_clock
+
+    when = ev.timestamp or format_clock(ev.start_s)
+    place = f"at {when}" if when else (f'in "{ev.chapter}"' if ev.chapter else f"at character {ev.char_start}")
+    return f"{place} ({ev.speaker})" if ev.speaker else place
+
+
+def verdict_reason(uv: UnitVerdict, thresholds: Thresholds) -> str:
+    """One line saying why a unit got its verdict from its claims' best evidence, e.g.
+    "best evidence 0.81 at 12:03 (Ilya Sutskever) ≥ supported threshold 0.35"."""
+    claims = list(uv.claims)
+    if not claims:
+        return uv.reason or "no checkable claim in the unit"
+    n = len(claims)
+    best = max(claims, key=lambda v: v.score)
+    weakest = min(claims, key=lambda v: v.score)
+
+    def at(v: Verdict) -> str:
+        return f"{v.score:.2f} {_where(v.evidence[0])}" if v.evidence else f"{v.score:.2f} (no passage)"
+
+    of_n = f" of {n} claims" if n > 1 else ""
+    if uv.label == "contradicted":
+        bad = next(v for v in claims if v.label == "contradicted")
+        c = bad.features.get("contradiction")
+        which = f"claim {bad.claim.index + 1}{of_n}" if n > 1 else "the claim"
+        score = f"contradiction {c:.2f} ≥ {thresholds.contradicted}" if c is not None else "contradicted"
+        return f"{which}: {score} by the passage {_where(bad.evidence[0]) if bad.evidence else ''}".rstrip()
+    if uv.label == "supported":
+        lead = f"weakest{of_n} {at(weakest)}" if n > 1 else f"best evidence {at(best)}"
+        return f"{lead} ≥ supported threshold {thresholds.supported}"
+    if uv.label == "unsupported":
+        return f"no claim reaches the partial threshold {thresholds.partial}; best {at(best)}"
+    supported = sum(v.label == "supported" for v in claims)
+    if n == 1:
+        return f"best evidence {at(best)}: ≥ partial threshold {thresholds.partial}, < supported {thresholds.supported}"
+    return (
+        f"{supported}{of_n} supported (≥ {thresholds.supported}); best {at(best)}, weakest {weakest.score:.2f}"
+    )
+
+
 def _unit_verdicts(
-    units: Sequence[SummaryUnit], verdicts: Sequence[Verdict], checkability: Mapping[str, Checkability] | None
+    units: Sequence[SummaryUnit],
+    verdicts: Sequence[Verdict],
+    checkability: Mapping[str, Checkability] | None,
+    thresholds: Thresholds,
 ) -> tuple[UnitVerdict, ...]:
-    """One verdict per unit, in unit order: aggregated claims, or ``not_checkable`` with a reason."""
+    """One verdict per unit, in unit order: aggregated claims with a one-line reason
+    (``verdict_reason``), or ``not_checkable`` with the reason it cannot be checked."""
     by_unit: dict[str, list[Verdict]] = {}
     for v in verdicts:
         by_unit.setdefault(v.claim.unit_id, []).append(v)
@@ -999,7 +1045,8 @@ def _unit_verdicts(
     for unit in units:
         claim_verdicts = by_unit.get(unit.unit_id)
         if claim_verdicts:
-            out.append(aggregate_unit(unit.unit_id, sorted(claim_verdicts, key=lambda v: v.claim.index)))
+            uv = aggregate_unit(unit.unit_id, sorted(claim_verdicts, key=lambda v: v.claim.index))
+            out.append(replace(uv, reason=verdict_reason(uv, thresholds)))
             continue
         if unit.boilerplate:
             reason = f"boilerplate: {unit.boilerplate_reason}" if unit.boilerplate_reason else "boilerplate"

@@ -403,7 +403,8 @@ class UnitVerdict:
         label: one of ``UNIT_VERDICTS``.
         score: mean support of its claims, weighted by claim length (``None`` if not checkable).
         claims: the claim verdicts it aggregates.
-        reason: why the unit is ``not_checkable`` (``None`` otherwise).
+        reason: one line saying why the unit got its verdict (best evidence, score and the
+            threshold it passed or missed), or why it is ``not_checkable``.
     """
 
     unit_id: str

@@ -650,6 +650,12 @@ def test_align_summary_labels_units_and_claims(tmp_path):
         "not_checkable",
         "too vague to check: 1 content word (fewer than 3)",
     )
+    # every checked unit says in one line why it got its verdict
+    assert {u: by_unit[u].reason for u in ("u001", "u002", "u003")} == {
+        "u001": "1 of 2 claims supported (≥ 0.5); best 0.93 at 1:20 (Ada), weakest 0.40",
+        "u002": "the claim: contradiction 0.85 ≥ 0.5 by the passage at 4:00 (Host)",
+        "u003": "no claim reaches the partial threshold 0.25; best 0.02 at 0:00 (Host)",
+    }
 
 
 def test_all_pairs_go_to_the_verifier_in_one_call(tmp_path):
@@ -897,3 +903,25 @@ def test_quotes_stay_verbatim_when_the_reader_removed_markup(tmp_path):
     (evidence,) = result.verdicts[0].evidence
     assert evidence.quote == "I *really* think the meaning of life is to help people."
     assert raw[evidence.char_start : evidence.char_end] == evidence.quote
+
+
+def test_verdict_reason_names_score_place_and_threshold():
+    from harness.align import Thresholds, aggregate_unit, verdict_reason
+    from harness.types import Evidence
+
+    th = Thresholds(supported=0.6, partial=0.35, contradicted=0.5)
+
+    def v(i: int, score: float, label: str, **ev_kw) -> Verdict:
+        claim = Claim(f"u001.c{i}", "u001", i, "Deep learning works well.", 0, 25)
+        ev = Evidence(**{"start_s": 723.0, "end_s": 730.0, "timestamp": "12:03", "url": None, "speaker": "Ilya Sutskever",
+                         "chapter": "Deep learning", "quote": "it works", "score": score, "is_sponsor": False,
+                         "char_start": 10, "char_end": 18, **ev_kw})
+        return Verdict(claim, label, score, (ev,))
+
+    one = aggregate_unit("u001", [v(0, 0.81, "supported")])
+    assert verdict_reason(one, th) == "best evidence 0.81 at 12:03 (Ilya Sutskever) ≥ supported threshold 0.6"
+    low = aggregate_unit("u001", [v(0, 0.21, "unsupported"), v(1, 0.1, "unsupported")])
+    assert verdict_reason(low, th) == "no claim reaches the partial threshold 0.35; best 0.21 at 12:03 (Ilya Sutskever)"
+    # a transcript without times: the passage is placed by its chapter
+    untimed = aggregate_unit("u001", [v(0, 0.4, "partially_supported", start_s=None, end_s=None, timestamp=None, speaker=None)])
+    assert verdict_reason(untimed, th) == 'best evidence 0.40 in "Deep learning": ≥ partial threshold 0.35, < supported 0.6'
