@@ -1198,13 +1198,17 @@ class _EvidencePicker:
         return chosen
 
     def _evidence(self, piece: _Piece, start: int, end: int, score: float) -> Evidence:
+        from harness.video import time_url
+
         t = self.transcript
         block = t.block_at(start)
+        start_s = t.time_at(start)
         return Evidence(
-            start_s=t.time_at(start),
+            start_s=start_s,
             end_s=t.time_at(end),
             timestamp=block.label if block else piece.timestamp,
-            url=block.url if block else None,
+            # the transcript's own link of the block; else the video (caption files) at the quote
+            url=block.url if block and block.url else time_url(t.video_url, start_s),
             speaker=piece.speaker,
             chapter=self.chapters.get(piece.chapter_index) if piece.chapter_index is not None else None,
             quote=t.text[start:end],

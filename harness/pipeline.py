@@ -78,6 +78,7 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
             boilerplate_patterns=tuple(s_cfg.get("boilerplate_patterns") or ()),
         )
         summary = load_summary(resolve_input(s_cfg["path"]), s_cfg["format"], options, max_bytes=max_bytes)
+    transcript = _with_video_url(transcript, t_cfg, resolve_input(t_cfg["path"]), resolve_input(s_cfg["path"]), max_bytes)
 
     stages = cfg.get("stages", {}) or {}
     unit_verdicts: tuple[UnitVerdict, ...] = ()
@@ -164,6 +165,27 @@ def _claims_and_alignment(
         "claim_splitter": f"{claims_cfg['splitter']} ({SPACY_ID})",
     }
     return alignment.unit_verdicts, models, dict(alignment.stats)
+
+
+def _with_video_url(transcript: Transcript, t_cfg: Mapping[str, Any], transcript_path: Any, summary_path: Any, max_bytes: int) -> Transcript:
+    """The transcript with its video link (``harness.video.resolve_video_url``): evidence
+    timestamps and chapter starts link to the video moment."""
+    from dataclasses import replace
+
+    from harness.video import resolve_video_url
+
+    def head(path: Any) -> str:
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(max_bytes).decode("utf-8", errors="replace")
+        except (OSError, TypeError):  # already read once by its loader; a text given inline has no file
+            return ""
+
+    url, source = resolve_video_url(t_cfg.get("video_url"), transcript.video_url, head(transcript_path), head(summary_path))
+    if url and url != transcript.video_url:
+        log.info("video link %s (from the %s)", url, source)
+        return replace(transcript, video_url=url)
+    return transcript
 
 
 def _auto_chapters(transcript: Transcript, cfg: Mapping[str, Any]) -> Transcript:
