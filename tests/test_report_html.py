@@ -141,7 +141,7 @@ def test_hostile_unit_is_escaped_everywhere():
     assert "&quot; onmouseover=&quot;alert(5)" in out
     assert "Intro &lt;b&gt;bold&lt;/b&gt;" in out and "Mean &lt;support&gt;." in out
     # a rejected URL leaves the timestamp as plain text
-    assert '<span class="mono">2:23 <span class="meta">(≈2:30)</span></span>' in out
+    assert '<span class="mono">2:23 <abbr class="meta approx" title="' in out and "(≈2:30)</abbr></span>" in out
     # every href on the page is http(s) or an in-page anchor
     for href in re.findall(r'href="([^"]*)"', out):
         assert href.startswith(("https://", "http://", "#")), href
@@ -284,3 +284,25 @@ def test_injected_script_does_not_run_in_chromium(tmp_path):
     dom = _dump_dom(tmp_path / "page.html", tmp_path)
     assert 'class="toolbar" id="toolbar"' in dom
     assert "<title>Summary evaluation: Safe title</title>" in dom
+
+
+def test_counts_are_labelled_and_not_available_and_reasons_are_shown():
+    """Issue #15 item 9: the badges say they count units; ``not_available`` is on the page; the
+    two times of an evidence passage are explained; each unit says why it got its verdict."""
+    units = [
+        _unit("u001", "Deep learning works.", verdict="supported", score=0.9,
+              verdict_reason="best evidence 0.90 at 2:23 (Ilya Sutskever) ≥ supported threshold 0.35",
+              claims=[{"claim_id": "u001.c0", "text": "Deep learning works.", "verdict": "supported", "score": 0.9,
+                       "evidence": [_evidence()]}]),
+        _unit("u002", "It rained.", verdict="unsupported", score=0.1, claims=[]),
+    ]
+    report = _report(not_available=[{"check": "misattribution", "reason": "the transcript has no speaker labels"}])
+    out = render_html(report, units, None)
+    assert "<strong>2 units:</strong>" in out
+    assert 'id="not-available"' in out and "<code>misattribution</code>: the transcript has no speaker labels" in out
+    # "2:23 (≈2:30)": the tooltip and the note say which time is which
+    assert re.search(r'<abbr class="meta approx" title="2:23 is the transcript&#x27;s own timestamp of the paragraph[^"]*estimated time', out)
+    assert "(≈2:30)</abbr>" in out and "Evidence times:" in out
+    assert "Why supported: best evidence 0.90 at 2:23 (Ilya Sutskever) ≥ supported threshold 0.35" in out
+    # no table can push the page wider than a phone: every table scrolls inside its own box
+    assert out.count("<table>") == out.count("<div class='tscroll'><table>") > 0

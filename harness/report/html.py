@@ -35,6 +35,18 @@ VERDICT_LABELS = {
     "none": "no verdict",
 }
 VERDICT_ORDER = tuple(VERDICT_LABELS)
+# What "2:23 (≈3:07)" on an evidence passage means (Evidence.timestamp vs Evidence.start_s).
+APPROX_TITLE = (
+    "2:23 is the transcript's own timestamp of the paragraph that holds the quote (the link "
+    "goes there); ≈3:07 is the quote's estimated time, interpolated by its position between that "
+    "timestamp and the next one"
+)
+APPROX_NOTE = (
+    "Evidence times: <span class=\"mono\">2:23</span> is the transcript's timestamp of the "
+    "paragraph holding the quote (linked to the video); <span class=\"mono\">(≈3:07)</span>, "
+    "when shown, is the quote's own time, estimated from its position between that timestamp "
+    "and the next."
+)
 MAX_FIGURE_BYTES = 8_000_000
 MAX_GENERIC_ROWS = 300
 
@@ -104,6 +116,14 @@ dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:
 .cards{display:flex;flex-wrap:wrap;gap:8px;margin:12px 0}.card{border:1px solid var(--line);border-radius:6px;padding:6px 12px;min-width:120px}
 .card .cv{font-size:18px;font-weight:600;font-variant-numeric:tabular-nums}
 footer{margin-top:40px;color:var(--muted);font-size:12px}
+.tscroll{overflow-x:auto;max-width:100%}
+main,dd,td,blockquote,.utext,.meta,code{overflow-wrap:anywhere}
+abbr[title]{text-decoration:underline dotted;cursor:help}
+@media (max-width:700px){body{padding:10px;font-size:14px}
+details.unit>summary{flex-wrap:wrap}details.unit .utext{flex-basis:calc(100% - 40px)}
+details.unit .right{margin-left:auto}.ubody{padding:4px 8px 8px 12px}
+dl.kv{grid-template-columns:1fr}dl.kv dt{margin-top:6px}.card{min-width:0;flex:1 1 40%}
+.toolbar{flex-wrap:wrap}}
 """
 
 # Expand/collapse all and a verdict filter; nothing else. Allowed by the CSP through its hash.
@@ -216,7 +236,7 @@ def _evidence_html(evidence: Iterable[Mapping[str, Any]]) -> str:
         label = ev.get("timestamp") or _clock(ev.get("start_s")) or "?"
         when = link(ev.get("url"), label)
         if ev.get("start_s") is not None and ev.get("timestamp") and _clock(ev.get("start_s")) != ev.get("timestamp"):
-            when += f' <span class="meta">(≈{esc(_clock(ev.get("start_s")))})</span>'
+            when += f' <abbr class="meta approx" title="{esc(APPROX_TITLE)}">(≈{esc(_clock(ev.get("start_s")))})</abbr>'
         parts = [f'<span class="mono">{when}</span>']
         if ev.get("speaker"):
             parts.append(f"<strong>{esc(ev['speaker'])}</strong>")
@@ -277,7 +297,7 @@ def _unit_html(unit: Mapping[str, Any], flags: list[Mapping[str, Any]], video_ur
     if unit.get("text") and unit.get("text") != text:
         body.append(f'<div class="raw">{esc(unit.get("text"))}</div>')
     if unit.get("verdict_reason") and not unit.get("boilerplate"):
-        body.append(f'<p class="meta">{esc(unit.get("verdict_reason"))}</p>')
+        body.append(f'<p class="meta reason">Why {esc(VERDICT_LABELS.get(cls, cls))}: {esc(unit.get("verdict_reason"))}</p>')
     claim_flags: dict[Any, list] = defaultdict(list)
     unit_flags = []
     for f in flags:
@@ -333,7 +353,10 @@ def _units_section(report: Mapping[str, Any], units: list[Mapping[str, Any]]) ->
     has_verdicts = any(u.get("verdict") for u in units)
     out = ["<h2>Summary, unit by unit</h2>"]
     legend = " ".join(badge(k, f"{VERDICT_LABELS[k]}: {counts[k]}") for k in VERDICT_ORDER if counts.get(k))
-    out.append(f'<p class="legend">{legend}</p>' + (_stack(counts) if has_verdicts else ""))
+    out.append(
+        f'<p class="legend" title="summary units by verdict (the timeline counts claims)"><strong>{len(units)} units:</strong> {legend}</p>'
+        + (_stack(counts) if has_verdicts else "")
+    )
     if not has_verdicts:
         out.append(
             '<p class="note">No verdicts in this run (alignment did not run): units are shown without '
@@ -341,6 +364,12 @@ def _units_section(report: Mapping[str, Any], units: list[Mapping[str, Any]]) ->
         )
     else:
         out.append('<p class="meta">Click a unit to see its claims, the transcript evidence and any flags.</p>')
+        if any(
+            isinstance(ev, Mapping) and ev.get("start_s") is not None and ev.get("timestamp")
+            and _clock(ev.get("start_s")) != ev.get("timestamp")
+            for u in units for c in u.get("claims") or [] if isinstance(c, Mapping) for ev in c.get("evidence") or []
+        ):
+            out.append(f'<p class="meta">{APPROX_NOTE}</p>')
     options = "".join(
         f'<option value="{k}">{esc(VERDICT_LABELS[k])}</option>' for k in VERDICT_ORDER if counts.get(k)
     )
@@ -441,7 +470,7 @@ def _chapters_section(report: Mapping[str, Any], units: list[Mapping[str, Any]])
         rows.append(f"<tr>{''.join(cells)}</tr>")
     header = "".join(f"<th>{h}</th>" for h in head)
     note = "" if cov else '<p class="meta">No per-chapter coverage in this run.</p>'
-    return f"<h2>Transcript chapters</h2>{note}<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return f"<h2>Transcript chapters</h2>{note}<div class='tscroll'><table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
 
 
 def _generic_table(records: list[Mapping[str, Any]]) -> str:
@@ -462,7 +491,7 @@ def _generic_table(records: list[Mapping[str, Any]]) -> str:
         rows.append(f"<tr>{''.join(cells)}</tr>")
     more = f'<p class="meta">{len(records) - MAX_GENERIC_ROWS} more rows in report.json</p>' if len(records) > MAX_GENERIC_ROWS else ""
     header = "".join(f"<th>{esc(k)}</th>" for k in cols)
-    return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+    return f"<div class='tscroll'><table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{more}"
 
 
 _COVERAGE_LIST_ORDER = ("missed_chapters", "missed_key_points", "redundant_pairs", "key_points")
@@ -529,8 +558,8 @@ def _metrics_section(report: Mapping[str, Any]) -> str:
             f'<td class="meta">{better}</td><td>{esc(m.get("description"))}{note}</td></tr>'
         )
     return (
-        "<h2>Metrics</h2><table><thead><tr><th>metric</th><th>value</th><th>better</th><th>what it measures</th>"
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        "<h2>Metrics</h2><div class='tscroll'><table><thead><tr><th>metric</th><th>value</th><th>better</th><th>what it measures</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -564,8 +593,19 @@ def _sponsors_section(report: Mapping[str, Any]) -> str:
             f'<td>{esc(", ".join(str(r) for r in sp.get("rules") or []))}</td></tr>'
         )
     return (
-        "<h2>Sponsor reads in the transcript</h2><table><thead><tr><th>#</th><th>from</th><th>to</th><th>words</th>"
-        f"<th>rules</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        "<h2>Sponsor reads in the transcript</h2><div class='tscroll'><table><thead><tr><th>#</th><th>from</th><th>to</th><th>words</th>"
+        f"<th>rules</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _not_available_section(report: Mapping[str, Any]) -> str:
+    items = [n for n in report.get("not_available") or [] if isinstance(n, Mapping)]
+    if not items:
+        return ""
+    lis = "".join(f"<li><code>{esc(n.get('check'))}</code>: {esc(n.get('reason'))}</li>" for n in items)
+    return (
+        '<section id="not-available"><h2>Checks not available</h2><p class="meta">These checks were not made '
+        f"because the inputs lack what they need; they are not scored as zero.</p><ul>{lis}</ul></section>"
     )
 
 
@@ -667,6 +707,7 @@ def render_html(report: dict[str, Any], units: list[dict[str, Any]], run_dir: Pa
     )
     body = [
         _header(report, units),
+        _not_available_section(report),
         _figure_section(run_dir),
         _units_section(report, units),
         _flags_section(report),
