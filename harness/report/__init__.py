@@ -2,7 +2,9 @@
 
 - ``units.jsonl``: one JSON object per summary unit,
 - ``report.json``: schema-versioned machine-readable results (signature, config, timings, metrics),
-- ``report.md``: a short readable summary.
+- ``report.md``: the same as a page to read (units, claims, evidence, flags, coverage, metrics),
+- ``report.html``: the same as a self-contained page to click through,
+- ``timeline.png`` / ``timeline.svg``: where in the episode the claims come from.
 
 All files are written atomically (temp file + rename).
 """

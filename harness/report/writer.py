@@ -33,7 +33,7 @@ def write_run(result: RunResult, out_dir: str | Path, config: dict[str, Any], *,
 
         plot_timeline(result.transcript, result.summary, result.unit_verdicts, result.coverage, out)
     if markdown:
-        atomic_write_text(out / "report.md", render_markdown(report))
+        atomic_write_text(out / "report.md", render_markdown(report, units))
     if (config.get("report") or {}).get("write_html", True):
         atomic_write_text(out / "report.html", render_html(report, units, out))
     atomic_write_json(out / "report.json", report)
