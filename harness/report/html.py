@@ -117,13 +117,17 @@ dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:
 .card .cv{font-size:18px;font-weight:600;font-variant-numeric:tabular-nums}
 footer{margin-top:40px;color:var(--muted);font-size:12px}
 .tscroll{overflow-x:auto;max-width:100%}
-main,dd,td,blockquote,.utext,.meta,code{overflow-wrap:anywhere}
+main,dd,blockquote,.utext,.meta,code{overflow-wrap:anywhere}td,th{overflow-wrap:break-word}
 abbr[title]{text-decoration:underline dotted;cursor:help}
 @media (max-width:700px){body{padding:10px;font-size:14px}
 details.unit>summary{flex-wrap:wrap}details.unit .utext{flex-basis:calc(100% - 40px)}
 details.unit .right{margin-left:auto}.ubody{padding:4px 8px 8px 12px}
 dl.kv{grid-template-columns:1fr}dl.kv dt{margin-top:6px}.card{min-width:0;flex:1 1 40%}
-.toolbar{flex-wrap:wrap}}
+.toolbar{flex-wrap:wrap}
+.tscroll>table{min-width:600px}
+.tscroll>table.metrics{min-width:0}table.metrics thead{display:none}
+table.metrics tr{display:grid;grid-template-columns:1fr auto auto;border-bottom:1px solid var(--line)}
+table.metrics td{border:none}table.metrics td.mdesc{grid-column:1/-1;padding-top:0;color:var(--muted)}}
 """
 
 # Expand/collapse all and a verdict filter; nothing else. Allowed by the CSP through its hash.
@@ -543,6 +547,11 @@ def _figure_section(run_dir: Path | None) -> str:
     return ""
 
 
+def _breakable(name: str) -> str:
+    """An escaped dotted/underscored name that may wrap after its dots and underscores."""
+    return "".join(esc(ch) + ("<wbr>" if ch in "._" else "") for ch in name)
+
+
 def _metrics_section(report: Mapping[str, Any]) -> str:
     metrics = report.get("metrics") or {}
     if not metrics:
@@ -554,11 +563,11 @@ def _metrics_section(report: Mapping[str, Any]) -> str:
         better = "↑ higher" if m.get("higher_is_better") else "↓ lower"
         note = f'<div class="meta">{esc(m.get("note"))}</div>' if m.get("note") else ""
         rows.append(
-            f'<tr><td class="mono">{esc(name)}</td><td class="num">{fmt_num(m.get("value"))}</td>'
-            f'<td class="meta">{better}</td><td>{esc(m.get("description"))}{note}</td></tr>'
+            f'<tr><td class="mono mname">{_breakable(name)}</td><td class="num">{fmt_num(m.get("value"))}</td>'
+            f'<td class="meta">{better}</td><td class="mdesc">{esc(m.get("description"))}{note}</td></tr>'
         )
     return (
-        "<h2>Metrics</h2><div class='tscroll'><table><thead><tr><th>metric</th><th>value</th><th>better</th><th>what it measures</th>"
+        "<h2>Metrics</h2><div class='tscroll'><table class='metrics'><thead><tr><th>metric</th><th>value</th><th>better</th><th>what it measures</th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
