@@ -1007,8 +1007,18 @@ def verdict_reason(uv: UnitVerdict, thresholds: Thresholds) -> str:
     best = max(claims, key=lambda v: v.score)
     weakest = min(claims, key=lambda v: v.score)
 
+    cuts = (thresholds.supported, thresholds.partial)
+
+    def num(x: float) -> str:
+        # two decimals; more where rounding would reach a threshold the score did not reach
+        for digits in (2, 3, 4):
+            text = f"{x:.{digits}f}"
+            if not any(x < t <= float(text) for t in cuts):
+                return text
+        return f"{x:.6f}"
+
     def at(v: Verdict) -> str:
-        return f"{v.score:.2f} {_where(v.evidence[0])}" if v.evidence else f"{v.score:.2f} (no passage)"
+        return f"{num(v.score)} {_where(v.evidence[0])}" if v.evidence else f"{num(v.score)} (no passage)"
 
     of_n = f" of {n} claims" if n > 1 else ""
     if uv.label == "contradicted":
@@ -1026,7 +1036,7 @@ def verdict_reason(uv: UnitVerdict, thresholds: Thresholds) -> str:
     if n == 1:
         return f"best evidence {at(best)}: ≥ partial threshold {thresholds.partial}, < supported {thresholds.supported}"
     return (
-        f"{supported}{of_n} supported (≥ {thresholds.supported}); best {at(best)}, weakest {weakest.score:.2f}"
+        f"{supported}{of_n} supported (≥ {thresholds.supported}); best {at(best)}, weakest {num(weakest.score)}"
     )
 
 

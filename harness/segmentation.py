@@ -471,8 +471,10 @@ _TITLE_MODIFIER = frozenset({"NOUN", "PROPN", "ADJ"})
 
 def _singular(tok: Any) -> str:
     """The lower-cased word, a regular plural made singular ("networks" → "network"; "data",
-    "bases" stay as said: their lemmas "datum", "basis" would read oddly in a title)."""
+    "bases", "mechanics" stay as said: "datum", "basis", "mechanic" would misread in a title)."""
     lemma, low = tok.lemma_.lower(), tok.lower_
+    if low.endswith(("ics", "ss", "us")):  # "physics", "mechanics", "process", "virus"
+        return low
     return lemma if low in (lemma + "s", lemma + "es", lemma[:-1] + "ies") else low
 
 

@@ -923,5 +923,8 @@ def test_verdict_reason_names_score_place_and_threshold():
     low = aggregate_unit("u001", [v(0, 0.21, "unsupported"), v(1, 0.1, "unsupported")])
     assert verdict_reason(low, th) == "no claim reaches the partial threshold 0.35; best 0.21 at 12:03 (Ilya Sutskever)"
     # a transcript without times: the passage is placed by its chapter
+    # a score that rounds onto a threshold it did not reach gets a third decimal
+    edge = aggregate_unit("u001", [v(0, 0.3496, "unsupported")])
+    assert verdict_reason(edge, th) == "no claim reaches the partial threshold 0.35; best 0.3496 at 12:03 (Ilya Sutskever)"
     untimed = aggregate_unit("u001", [v(0, 0.4, "partially_supported", start_s=None, end_s=None, timestamp=None, speaker=None)])
     assert verdict_reason(untimed, th) == 'best evidence 0.40 in "Deep learning": ≥ partial threshold 0.35, < supported 0.6'
