@@ -403,3 +403,15 @@ def test_real_gguf_model(tmp_path: Path) -> None:
                             "cache_dir": str(tmp_path), "threads": 2})
     assert again.score(pairs) == [supported, wrong_year, unsaid]
     assert again.describe()["pairs"]["judged"] == 0
+
+
+def test_judge_extra_is_bounded_and_not_a_core_dependency() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    extra = {Requirement(r).name: Requirement(r) for r in project["optional-dependencies"]["judge"]}
+    assert "xllamacpp" in extra
+    assert all(any(s.operator in {"<", "<="} for s in r.specifier) for r in extra.values())
+    assert not any(Requirement(r).name == "xllamacpp" for r in project["dependencies"])
