@@ -97,7 +97,7 @@ def model_fingerprint(file: Path) -> str:
 
 
 @functools.lru_cache(maxsize=2)
-def load_gguf_server(path: str, n_ctx: int, threads: int, n_batch: int, n_gpu_layers: int) -> Any:
+def load_gguf_server(path: str, n_ctx: int, threads: int, n_batch: int, n_gpu_layers: int, poll: int) -> Any:
     """The in-process llama.cpp server for one model and settings, loaded once per process."""
     xllamacpp = _import_xllamacpp()
     params = xllamacpp.CommonParams()
@@ -107,6 +107,9 @@ def load_gguf_server(path: str, n_ctx: int, threads: int, n_batch: int, n_gpu_la
     params.n_parallel = 1
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
+    # 0: threads sleep instead of spinning while they wait for work (kinder to shared cores).
+    params.cpuparams.poll = poll
+    params.cpuparams_batch.poll = poll
     params.n_gpu_layers = n_gpu_layers
     params.warmup = False
     params.verbosity = -1
@@ -153,7 +156,7 @@ class GGUFVerifier:
     name = "gguf"
     CONFIG_KEYS = JUDGE_KEYS | frozenset(
         {"name", "path", "hf_repo", "hf_file", "hf_revision", "hf_cache_dir", "n_ctx", "threads", "n_batch",
-         "n_gpu_layers", "thresholds", "chunking"}
+         "n_gpu_layers", "poll", "thresholds", "chunking"}
     )
 
     def __init__(self, cfg: Mapping[str, Any], *, engine: Any | None = None) -> None:
@@ -169,7 +172,8 @@ class GGUFVerifier:
             file = resolve_model_file(cfg)
             self.model_file: str | None = str(file)
             server = load_gguf_server(
-                str(file), self.n_ctx, self.threads, int(cfg.get("n_batch") or 512), int(cfg.get("n_gpu_layers") or 0)
+                str(file), self.n_ctx, self.threads, int(cfg.get("n_batch") or 512), int(cfg.get("n_gpu_layers") or 0),
+                int(cfg.get("poll", 50)),
             )
             engine = GGUFEngine(server, model_fingerprint(file))
         else:

@@ -39,7 +39,9 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--top-k", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="claims per episode (0: all)")
+    ap.add_argument("--every", type=int, default=1, help="every n-th claim of each episode (a spread sample)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--poll", type=int, default=50)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -57,7 +59,7 @@ def main() -> None:
             episodes[e["episode_id"]] = e
     offline = build_verifier({**yaml.safe_load((PROJECT_ROOT / "configs/model/offline.yaml").read_text())})
     gguf_cfg = yaml.safe_load((PROJECT_ROOT / "configs/model/gguf.yaml").read_text())
-    judge = build_verifier({**gguf_cfg, "path": args.model, "threads": args.threads})
+    judge = build_verifier({**gguf_cfg, "path": args.model, "threads": args.threads, "poll": args.poll})
     encoder = sentence_encoder()
     out = Path(args.out)
     done = set()
@@ -74,6 +76,7 @@ def main() -> None:
             emb = embed_windows(windows, encoder=encoder, batch_size=64, config_key=json.dumps(w, sort_keys=True))
             index = WindowIndex(windows, emb.matrix, rc)
             claims = [json.loads(x) for x in (Path(args.claims_dir) / f"claims_{episode_id}.jsonl").read_text().splitlines() if x.strip()]
+            claims = claims[:: args.every]
             if args.limit:
                 claims = claims[: args.limit]
             claims = [c for c in claims if c["claim_id"] not in done]
