@@ -415,3 +415,23 @@ def test_judge_extra_is_bounded_and_not_a_core_dependency() -> None:
     assert "xllamacpp" in extra
     assert all(any(s.operator in {"<", "<="} for s in r.specifier) for r in extra.values())
     assert not any(Requirement(r).name == "xllamacpp" for r in project["dependencies"])
+
+
+def test_units_jsonl_keeps_the_judge_probabilities_of_each_claim() -> None:
+    from types import SimpleNamespace
+
+    from harness.report.records import unit_records
+    from harness.types import Claim, SummaryUnit, UnitVerdict, Verdict
+
+    unit = SummaryUnit(unit_id="u001", index=0, section="S", kind="key_insight", text="A. B.", text_plain="A. B.", line_no=1)
+    judged = Verdict(claim=Claim("u001.c1", "u001", 0, "A.", 0, 2), label="contradicted", score=0.1, evidence=(),
+                     features={"support": 0.1, "verifier.p_supported": 0.1, "verifier.p_contradicted": 0.8,
+                               "verifier.p_unsupported": 0.1, "verifier.cascade_tier": 1.0})
+    offline = Verdict(claim=Claim("u001.c2", "u001", 1, "B.", 3, 5), label="supported", score=0.6, evidence=(),
+                      features={"support": 0.6, "verifier.cosine_max": 0.9})
+    result = SimpleNamespace(summary=SimpleNamespace(units=(unit,)),
+                             unit_verdicts=(UnitVerdict("u001", "contradicted", 0.35, (judged, offline)),))
+    (row,) = unit_records(result)
+    first, second = row["claims"]
+    assert first["judge"] == {"p_supported": 0.1, "p_contradicted": 0.8, "p_unsupported": 0.1, "cascade_tier": 1.0}
+    assert "judge" not in second
