@@ -21,6 +21,7 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+FLAG_KINDS = ("speaker_swap", "sponsor_as_insight", "wrong_citation")
 
 
 def best_window(row: dict, key: str) -> tuple[float, float]:
@@ -105,6 +106,13 @@ def main() -> None:
             entry["test_at_shipped_threshold"] = rates(problem[test], support[test] < offline_thr) if test.any() else None
         entry["dev"] = {**rates(problem[dev], support[dev] < thr), "roc_auc": auc(problem[dev], support[dev])} if dev.any() else None
         entry["test"] = {**rates(problem[test], support[test] < thr), "roc_auc": auc(problem[test], support[test])} if test.any() else None
+        # Kinds a claim-vs-window verifier cannot see by design (the flag detectors' job:
+        # misattribution, ad_content, wrong_timestamp) left out:
+        addressable = np.array([r["kind"] not in FLAG_KINDS for r in rows])
+        for part, mask in (("dev", dev), ("test", test)):
+            m = mask & addressable
+            if m.any() and thr is not None:
+                entry[f"{part}_without_flag_kinds"] = {**rates(problem[m], support[m] < thr), "n": int(m.sum())}
         contradicted = np.array([c for _, c in sc]) >= 0.5
         entry["said_contradicted"] = int((contradicted & (support < (thr or 0.5))).sum())
         out["verifiers"][name] = entry
@@ -116,9 +124,10 @@ def main() -> None:
     out["cascade_tiers"] = tiers
     judged = [sum(1 for w in r["windows"] if w["judge"].get("judged")) for r in rows]
     out["timing"] = {
-        "note": "2 shared CPU cores, load average 7-11 from other agents during the run: contended",
-        "judge_s_per_claim_median": round(statistics.median(r["judge_s"] for r in rows), 2),
-        "judge_s_per_claim_mean": round(statistics.mean(r["judge_s"] for r in rows), 2),
+        "note": "2 shared CPU cores, load average 7-13 from other agents during the run: contended; "
+                "medians over claims the judge actually asked (cache hits excluded)",
+        "judge_s_per_claim_median": round(statistics.median(r["judge_s"] for r in rows if r["judge_s"] > 0.1), 2),
+        "judge_s_per_claim_mean": round(statistics.mean(r["judge_s"] for r in rows if r["judge_s"] > 0.1), 2),
         "offline_s_per_claim_median": round(statistics.median(r["offline_s"] for r in rows), 3),
         "judged_windows_per_claim_mean": round(statistics.mean(judged), 2),
         "cascade_judge_share": round(tiers.get("judge", {}).get("claims", 0) / len(rows), 3),
