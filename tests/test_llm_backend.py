@@ -1,4 +1,8 @@
-"""The ``llm`` verifier against a fake OpenAI-compatible server on loopback (never a real model)."""
+"""The ``llm`` verifier against a fake OpenAI-compatible server on loopback (never a real model).
+
+The prompt, grading and cache are shared with ``gguf`` (tests/test_gguf_backend.py); these tests
+cover what the server adds: requests, retries, busy slots, context overflow, model names.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,16 @@ import json
 import math
 import re
 import threading
+import time
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
 import pytest
 
 from harness.backends import VerifyPair, build_verifier
-from harness.backends.llm import LLMReplyError, classify_answer
+from harness.backends.judge import JudgeIncompleteError
+from harness.backends.llm import classify_answer
 from harness.errors import BackendUnavailableError, ConfigError
 
 from conftest import compose
@@ -32,22 +39,57 @@ class FakeServer:
         self.fail_first = 0
         self.logprobs = False
         self.p_supported = 0.8
+        self.models: list[str] | None = ["judge", "env-judge"]
+        self.overflow_over: int | None = None
+        self.sleep_first_s = 0.0
+        self.busy_until = 0.0
+        self.events: list[str] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
+            def _send(self, status: int, obj: Any) -> None:
+                payload = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server API
+                if self.path == "/v1/models" and server.models is not None:
+                    self._send(200, {"object": "list", "data": [{"id": m} for m in server.models]})
+                elif self.path == "/slots":
+                    busy = time.monotonic() < server.busy_until
+                    server.events.append(f"slots busy={busy}")
+                    self._send(200, [{"id": 0, "is_processing": busy}])
+                else:
+                    self.send_error(404)
+
             def do_POST(self) -> None:  # noqa: N802 - http.server API
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append(body)
                 server.headers.append(dict(self.headers))
+                server.events.append("post")
                 if self.path != "/v1/chat/completions":
                     self.send_error(404)
+                    return
+                if server.sleep_first_s:
+                    delay, server.sleep_first_s = server.sleep_first_s, 0.0
+                    server.busy_until = time.monotonic() + delay + 1.0
+                    time.sleep(delay)
                     return
                 if server.fail_first > 0:
                     server.fail_first -= 1
                     self.send_error(500, "overloaded")
+                    return
+                user = body["messages"][-1]["content"]
+                passage = re.search(r"Passage:\n(.*?)\n\n", user, re.S).group(1)
+                if server.overflow_over is not None and len(passage.split()) > server.overflow_over:
+                    self._send(400, {"error": {"code": 400, "type": "exceed_context_size_error",
+                                               "message": "request (6105 tokens) exceeds the available context size (4096 tokens)"}})
                     return
                 payload = json.dumps(server.answer(body)).encode()
                 self.send_response(200)
@@ -108,15 +150,17 @@ def server() -> Iterator[FakeServer]:
         yield fake
 
 
-def _verifier(url: str, **extra: Any):
-    return build_verifier({"name": "llm", "base_url": url, "model": "judge", "max_retries": 1, **extra})
+def _verifier(url: str, tmp_path: Path, **extra: Any):
+    cfg = {"name": "llm", "base_url": url, "model": "judge", "max_retries": 1, "cache_dir": str(tmp_path / "cache"),
+           "busy_wait_s": 10, **extra}
+    return build_verifier(cfg)
 
 
 EVIDENCE = "Ilya Sutskever co-founded OpenAI and worked on AlexNet with Alex Krizhevsky."
 
 
-def test_one_word_answers_become_support_and_contradiction(server: FakeServer) -> None:
-    verifier = _verifier(server.url, use_logprobs=False)
+def test_one_word_answers_become_support_and_contradiction(server: FakeServer, tmp_path: Path) -> None:
+    verifier = _verifier(server.url, tmp_path, max_windows=1)
     scores = verifier.score(
         [
             VerifyPair("Ilya Sutskever co-founded OpenAI.", EVIDENCE),
@@ -126,20 +170,20 @@ def test_one_word_answers_become_support_and_contradiction(server: FakeServer) -
     )
     assert [(s.support, s.contradiction) for s in scores] == [(1.0, 0.0), (0.0, 0.0), (0.0, 1.0)]
     assert scores[0].features["graded"] == 0.0
-    assert verifier.describe()["text_only_pairs"] == 3
+    assert verifier.describe()["pairs"]["text_only"] == 3
 
 
-def test_request_is_a_factscore_style_chat_with_the_pair_in_it(server: FakeServer, monkeypatch) -> None:
+def test_request_is_the_shared_judge_prompt_at_temperature_zero(server: FakeServer, monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HARNESS_LLM_API_KEY", "sk-test-123")
-    verifier = _verifier(server.url, use_logprobs=False)
+    verifier = _verifier(server.url, tmp_path)
     verifier.score([VerifyPair("OpenAI was co-founded by Ilya.", EVIDENCE, context="Founding OpenAI")])
     (body,) = server.requests
     assert body["model"] == "judge"
-    assert body["temperature"] == 0.0
-    assert body["max_tokens"] == 4
-    assert "logprobs" not in body
+    assert (body["temperature"], body["seed"], body["max_tokens"]) == (0.0, 0, 1)
+    assert body["logprobs"] is True and body["top_logprobs"] == 20 and body["cache_prompt"] is True
+    assert body["grammar"] == 'root ::= "supported" | "contradicted" | "unsupported"'
     user = body["messages"][-1]["content"]
-    assert f"Passage:\n{EVIDENCE}\n" in user
+    assert user.startswith(f"Passage:\n{EVIDENCE}\n\n")
     assert "Context: Founding OpenAI\nClaim: OpenAI was co-founded by Ilya.\n" in user
     assert body["messages"][0]["role"] == "system"
     assert server.headers[0]["Authorization"] == "Bearer sk-test-123"
@@ -148,56 +192,105 @@ def test_request_is_a_factscore_style_chat_with_the_pair_in_it(server: FakeServe
     assert described["served_model"] == "fake-judge-1"
 
 
-def test_logprobs_give_a_graded_support(server: FakeServer) -> None:
+def test_logprobs_give_a_graded_support_saved_per_pair(server: FakeServer, tmp_path: Path) -> None:
     server.logprobs = True
     server.p_supported = 0.8
-    verifier = _verifier(server.url)
+    verifier = _verifier(server.url, tmp_path)
     (score,) = verifier.score([VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)])
     # mass over the answers only: supported 0.8, unsupported 0.15, contradicted 0.05
-    assert score.support == pytest.approx(0.8, abs=1e-9)
-    assert score.contradiction == pytest.approx(0.05, abs=1e-9)
-    assert score.features["p_unsupported"] == pytest.approx(0.15, abs=1e-9)
-    assert server.requests[0]["logprobs"] is True and server.requests[0]["top_logprobs"] == 10
-    assert verifier.describe()["graded_pairs"] == 1
+    assert (score.support, score.contradiction) == (0.8, 0.05)
+    assert (score.features["p_supported"], score.features["p_contradicted"], score.features["p_unsupported"]) == (0.8, 0.05, 0.15)
+    assert verifier.describe()["pairs"]["graded"] == 1
 
 
-def test_identical_pairs_are_asked_once(server: FakeServer) -> None:
-    verifier = _verifier(server.url, concurrency=2)
+def test_scores_are_rounded_so_last_bit_noise_cannot_flip_a_verdict(server: FakeServer, tmp_path: Path) -> None:
+    server.logprobs = True
+    server.p_supported = 0.80004
+    (a,) = _verifier(server.url, tmp_path, cache=False).score([VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)])
+    server.p_supported = 0.79996
+    (b,) = _verifier(server.url, tmp_path, cache=False).score([VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)])
+    assert a.support == b.support == 0.8
+
+
+def test_answers_are_cached_on_disk_across_runs(server: FakeServer, tmp_path: Path) -> None:
     pair = VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)
-    scores = verifier.score([pair, pair, VerifyPair("Alex Krizhevsky worked on AlexNet.", EVIDENCE)])
-    scores += verifier.score([pair])
-    assert [s.support for s in scores] == [1.0, 1.0, 1.0, 1.0]
-    assert 2 <= len(server.requests) <= 3  # the two in the first batch may race; the later one is cached
+    first = _verifier(server.url, tmp_path).score([pair, pair])
+    assert len(server.requests) == 1
+    second = _verifier(server.url, tmp_path).score([pair])
+    assert len(server.requests) == 1 and second == first[:1]
 
 
-def test_server_errors_are_retried(server: FakeServer) -> None:
+def test_server_errors_are_retried(server: FakeServer, tmp_path: Path) -> None:
     server.fail_first = 1
-    (score,) = _verifier(server.url, use_logprobs=False).score([VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)])
+    (score,) = _verifier(server.url, tmp_path).score([VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)])
     assert score.support == 1.0
     assert len(server.requests) == 2
 
 
-def test_persistent_server_error_names_the_endpoint(server: FakeServer) -> None:
+def test_one_failed_request_does_not_abort_the_run(server: FakeServer, tmp_path: Path) -> None:
+    server.fail_first = 2  # the first pair's try and its one retry
+    pairs = [VerifyPair("Ilya co-founded OpenAI.", EVIDENCE), VerifyPair("Alex worked on AlexNet.", "Alex worked on AlexNet.")]
+    with pytest.raises(JudgeIncompleteError) as info:
+        _verifier(server.url, tmp_path, max_windows=1).score(pairs)
+    message = str(info.value)
+    assert re.search(r"llm judge: 1 of 2 pairs not judged \(pair \d: llm endpoint http://127\.0\.0\.1:\d+/v1/chat/completions: HTTP 500", message)
+    assert "cached in" in message and "rerun to resume" in message
+    asked = len(server.requests)
+    scores = _verifier(server.url, tmp_path, max_windows=1).score(pairs)  # resume: only the failed pair is asked
+    assert len(server.requests) == asked + 1 and [s.support for s in scores] == [1.0, 1.0]
+
+
+def test_context_overflow_is_its_own_error_and_the_window_is_trimmed(server: FakeServer, tmp_path: Path) -> None:
+    server.overflow_over = 20
+    long_window = " ".join([EVIDENCE] * 3)  # 33 words -> 22 -> 14
+    (score,) = _verifier(server.url, tmp_path).score([VerifyPair("Ilya co-founded OpenAI.", long_window)])
+    assert score.support == 1.0 and score.features["evidence_trimmed"] == 2.0
+    assert len(server.requests) == 3  # no blind retries of a request that cannot fit
+    server.overflow_over = 1
+    with pytest.raises(JudgeIncompleteError, match=r"exceeds the available context size"):
+        _verifier(server.url, tmp_path, cache=False).score([VerifyPair("Ilya co-founded OpenAI.", long_window)])
+
+
+def test_after_a_timeout_the_retry_waits_for_the_busy_slot(server: FakeServer, tmp_path: Path) -> None:
+    server.sleep_first_s = 1.5
+    (score,) = _verifier(server.url, tmp_path, timeout_s=0.5).score([VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)])
+    assert score.support == 1.0
+    posts = [i for i, e in enumerate(server.events) if e == "post"]
+    assert len(posts) == 2
+    between = server.events[posts[0] + 1 : posts[1]]
+    assert between and between[0] == "slots busy=True" and between[-1] == "slots busy=False"
+
+
+def test_a_model_name_the_server_does_not_serve_is_reported(server: FakeServer, tmp_path: Path) -> None:
+    verifier = _verifier(server.url, tmp_path, model="qwen-typo")
+    with pytest.raises(ConfigError, match=r"model.model 'qwen-typo' is not served by .*\(it serves: judge, env-judge\)"):
+        verifier.score([VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)])
+    assert server.requests == []
+    server.models = None  # a server without /models: not checked
+    assert _verifier(server.url, tmp_path, model="anything").score([VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)])[0].support == 1.0
+
+
+def test_persistent_server_error_names_the_endpoint(server: FakeServer, tmp_path: Path) -> None:
     server.fail_first = 10
-    with pytest.raises(BackendUnavailableError, match=r"llm endpoint http://127\.0\.0\.1:\d+/v1/chat/completions: HTTP 500"):
-        _verifier(server.url).score([VerifyPair("x y z", EVIDENCE)])
+    with pytest.raises(JudgeIncompleteError, match=r"llm endpoint http://127\.0\.0\.1:\d+/v1/chat/completions: HTTP 500"):
+        _verifier(server.url, tmp_path).score([VerifyPair("x y z", EVIDENCE)])
     assert len(server.requests) == 2  # one try plus max_retries=1
 
 
-def test_an_answer_outside_the_three_words_is_an_error_not_a_guess(server: FakeServer) -> None:
+def test_an_answer_outside_the_three_words_is_an_error_not_a_guess(server: FakeServer, tmp_path: Path) -> None:
     server.reply = "Maybe, it depends."
-    with pytest.raises(LLMReplyError, match=r"answered 'Maybe, it depends\.'"):
-        _verifier(server.url).score([VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)])
+    with pytest.raises(JudgeIncompleteError, match=r"answered 'Maybe, it depends\.'"):
+        _verifier(server.url, tmp_path).score([VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)])
 
 
-def test_unreachable_endpoint_is_a_clear_error() -> None:
+def test_unreachable_endpoint_is_a_clear_error(tmp_path: Path) -> None:
     import socket
 
     with socket.socket() as probe:  # a loopback port with nothing listening
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    verifier = _verifier(f"http://user:secret@127.0.0.1:{port}/v1", max_retries=0)
-    with pytest.raises(BackendUnavailableError) as info:
+    verifier = _verifier(f"http://user:secret@127.0.0.1:{port}/v1", tmp_path, max_retries=0)
+    with pytest.raises(JudgeIncompleteError) as info:
         verifier.score([VerifyPair("a claim", "a passage")])
     message = str(info.value)
     assert f"llm endpoint http://127.0.0.1:{port}/v1/chat/completions" in message
@@ -217,13 +310,15 @@ def test_missing_endpoint_or_model_fails_at_build(monkeypatch) -> None:
         build_verifier({"name": "llm", "base_url": "http://127.0.0.1:1/v1", "model": "m", "temp": 0})
 
 
-def test_endpoint_and_model_from_the_environment(server: FakeServer, monkeypatch) -> None:
+def test_endpoint_and_model_from_the_environment(server: FakeServer, monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HARNESS_LLM_BASE_URL", server.url)
     monkeypatch.setenv("HARNESS_LLM_MODEL", "env-judge")
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path))
     cfg = compose(["model=llm"])
     verifier = build_verifier(cfg.model)
     assert verifier.score([VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)])[0].support == pytest.approx(1.0)
     assert server.requests[0]["model"] == "env-judge"
+    assert (tmp_path / "judge" / "verdicts.sqlite").is_file()
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,8 @@ BACKEND_MODULES = (
     "harness.backends.hf_nli",
     "harness.backends.trained",
     "harness.backends.llm",
+    "harness.backends.gguf",
+    "harness.backends.cascade",
 )
 """Modules that register verifier backends when imported."""
 

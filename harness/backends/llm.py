@@ -1,85 +1,60 @@
-"""The ``llm`` verifier: an LLM judge behind any OpenAI-compatible chat endpoint.
+"""The ``llm`` verifier: the LLM judge behind any OpenAI-compatible chat endpoint.
 
-For users who run a model server (llama.cpp / xllamacpp, vLLM, Ollama, a hosted API): each
-(claim, evidence) pair becomes one chat request in the FActScore manner: the passage, then the
-claim, then the question whether the passage supports it, answered with one word:
-``supported``, ``contradicted`` or ``unsupported``.
+For users who run a model server (llama-server / xllamacpp, vLLM, Ollama, a hosted API). The
+prompt, the one-token answer graded by its logprobs, the top-1-window-first order and the
+on-disk verdict cache are those of the in-process ``gguf`` backend (:mod:`harness.backends.judge`);
+this module only sends the requests:
 
-* With ``use_logprobs: true`` and a server that returns ``top_logprobs`` for the first answer
-  token, ``support`` is the probability mass on "supported" over the mass on the three answers,
-  and ``contradiction`` the mass on "contradicted": graded scores, so ROC AUC and thresholds
-  mean something.
-* Otherwise the one-word answer gives ``support`` 1 or 0 and ``contradiction`` 1 or 0.
+* ``temperature`` 0 and a fixed ``seed`` in every request, ``cache_prompt`` for llama-server's
+  prefix cache and a GBNF ``grammar`` for the answer (servers that do not know them ignore them).
+* The model name is checked once against ``GET /models``: a name the server does not serve is a
+  :class:`~harness.errors.ConfigError` naming the models it does serve (``check_model: false``
+  skips it; a server without ``/models`` is not checked).
+* Retries (with backoff) after a timeout, a refused connection, HTTP 408/409/429 or 5xx. After a
+  timeout the server may still be busy with the abandoned request (llama-server has one slot by
+  default), so the retry waits until ``GET /slots`` shows no slot processing (up to
+  ``busy_wait_s``), or, on a server without ``/slots``, one more ``timeout_s``.
+* HTTP 400 "exceeds the available context size" is a
+  :class:`~harness.backends.judge.ContextOverflowError`: the judge trims the window and retries.
+* What still fails is reported at the end of the run, with every answer so far kept in the
+  verdict cache (:class:`~harness.backends.judge.JudgeIncompleteError`).
 
-Nothing is guessed: an answer that is none of the three words raises :class:`LLMReplyError`
-(naming the reply), and an endpoint that cannot be reached or answers with an HTTP error after
-``max_retries`` retries raises :class:`BackendUnavailableError` naming the URL. The API key is
-read from the environment variable named by ``api_key_env`` and never written to the run
-signature. Identical requests are asked once per process.
-
-The endpoint and model come from config or from the environment
-(``HARNESS_LLM_BASE_URL``, ``HARNESS_LLM_MODEL``; see ``configs/model/llm.yaml``).
+The API key is read from the environment variable named by ``api_key_env`` and never written to
+the run signature. Endpoint and model come from config or from ``HARNESS_LLM_BASE_URL`` /
+``HARNESS_LLM_MODEL`` (see ``configs/model/llm.yaml``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import math
 import os
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping, Sequence
 
 from harness.backends.base import VERIFIERS, PairScore, VerifyPair
-from harness.errors import BackendUnavailableError, ConfigError, HarnessError
+from harness.backends.judge import (
+    ANSWERS,
+    JUDGE_KEYS,
+    SYSTEM_PROMPT,
+    USER_TEMPLATE,
+    ContextOverflowError,
+    Judge,
+    JudgeSettings,
+    LLMReplyError,
+    classify_answer,
+    judge_messages,
+)
+from harness.errors import BackendUnavailableError, ConfigError
+
+__all__ = ["ANSWERS", "SYSTEM_PROMPT", "USER_TEMPLATE", "LLMReplyError", "LLMVerifier", "classify_answer"]
 
 log = logging.getLogger(__name__)
 
-SYSTEM_PROMPT = (
-    "You check claims against a source passage. Judge only from the passage, not from what you "
-    "know. Answer with exactly one word: supported, contradicted or unsupported."
-)
-USER_TEMPLATE = (
-    "Passage:\n{evidence}\n\n{context}Claim: {claim}\n\n"
-    "Does the passage support the claim? Answer \"supported\" if the passage states it or clearly "
-    "implies it, \"contradicted\" if the passage says something incompatible with it, and "
-    "\"unsupported\" if the passage does not say. Answer with one word."
-)
-ANSWERS = ("supported", "contradicted", "unsupported")
-
-
-class LLMReplyError(HarnessError):
-    """The LLM's reply is not one of the answers the prompt allows."""
-
-
-def classify_answer(text: str, min_prefix: int = 4) -> str | None:
-    """Map a reply (or one reply token) to ``supported``/``contradicted``/``unsupported``.
-
-    Only the first word counts, compared lower-cased without punctuation or quotes. A prefix of
-    at least ``min_prefix`` letters is enough ("supp", "contra"; a token such as "un" with
-    ``min_prefix=2``); yes/true mean supported and no/false/not unsupported. ``None`` when it is
-    none of them.
-    """
-    words = text.strip().split()
-    if not words:
-        return None
-    word = words[0].strip(" \t\n\"'`*.,:;!()[]").lower()
-    if word in ("yes", "true"):
-        return "supported"
-    if word in ("no", "false", "not"):
-        return "unsupported"
-    if len(word) < min_prefix:
-        return None
-    for answer in ANSWERS:
-        if answer.startswith(word) or word.startswith(answer):
-            return answer
-    return None
+_OVERFLOW_MARKERS = ("exceeds the available context size", "context length", "maximum context", "too long")
 
 
 def _public_url(url: str) -> str:
@@ -89,6 +64,112 @@ def _public_url(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+class HTTPEngine:
+    """Sends judge requests to ``{base_url}/chat/completions``."""
+
+    def __init__(self, base_url: str, model: str, api_key_env: str, timeout_s: float, max_retries: int,
+                 busy_wait_s: float, check_model: bool) -> None:
+        self.base_url = base_url
+        self.endpoint = base_url + "/chat/completions"
+        self.model = model
+        self.model_id = f"llm:{model}@{_public_url(base_url)}"
+        self.api_key_env = api_key_env
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.busy_wait_s = busy_wait_s
+        self.check_model = check_model
+        self.checked = False
+        self.served_models: list[str] | None = None
+        self.served_model: str | None = None
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        key = os.environ.get(self.api_key_env)
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    def _get_json(self, url: str, timeout: float) -> Any | None:
+        """GET ``url`` as JSON; ``None`` on any error (these probes are optional)."""
+        request = urllib.request.Request(url, headers=self._headers(), method="GET")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError):
+            return None
+
+    def verify_model(self) -> None:
+        """Check ``model`` against ``GET /models`` once (see the module docstring)."""
+        if self.checked or not self.check_model:
+            return
+        self.checked = True
+        listing = self._get_json(self.base_url + "/models", min(self.timeout_s, 10.0))
+        data = listing.get("data") if isinstance(listing, Mapping) else None
+        if not isinstance(data, list):
+            log.info("llm endpoint %s has no /models list; model name %r not checked", _public_url(self.base_url), self.model)
+            return
+        ids = [str(m.get("id")) for m in data if isinstance(m, Mapping) and m.get("id")]
+        self.served_models = ids
+        if ids and self.model not in ids:
+            raise ConfigError(
+                f"model.model {self.model!r} is not served by {_public_url(self.base_url)} "
+                f"(it serves: {', '.join(ids)}); set model.model to one of them, or model.check_model=false"
+            )
+
+    def wait_until_idle(self) -> None:
+        """After a timeout: wait while the server's slots still process the abandoned request."""
+        root = self.base_url[: -len("/v1")] if self.base_url.endswith("/v1") else self.base_url
+        deadline = time.monotonic() + self.busy_wait_s
+        delay = 1.0
+        while time.monotonic() < deadline:
+            slots = self._get_json(root + "/slots", 5.0)
+            if not isinstance(slots, list):
+                time.sleep(min(self.timeout_s, max(0.0, deadline - time.monotonic())))
+                return
+            if not any(isinstance(s, Mapping) and s.get("is_processing") for s in slots):
+                return
+            log.info("llm endpoint %s: a slot is still busy; waiting %.0f s", _public_url(root), delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+    def complete(self, body: Mapping[str, Any]) -> Mapping[str, Any]:
+        self.verify_model()
+        data = json.dumps({"model": self.model, **body}).encode("utf-8")
+        where = _public_url(self.endpoint)
+        last = ""
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                time.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
+            request = urllib.request.Request(self.endpoint, data=data, headers=self._headers(), method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                    raw = response.read()
+            except urllib.error.HTTPError as exc:
+                detail = exc.read()[:300].decode("utf-8", "replace").strip()
+                last = f"HTTP {exc.code} {detail}".strip()
+                if exc.code == 400 and any(m in detail.lower() for m in _OVERFLOW_MARKERS):
+                    raise ContextOverflowError(f"llm endpoint {where}: {last}") from exc
+                if exc.code in (408, 409, 429) or exc.code >= 500:
+                    log.warning("llm endpoint %s: %s (attempt %d)", where, last, attempt + 1)
+                    continue
+                break
+            except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                last = str(reason)
+                log.warning("llm endpoint %s: %s (attempt %d)", where, last, attempt + 1)
+                if isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError) or "timed out" in last:
+                    self.wait_until_idle()
+                continue
+            try:
+                reply = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise LLMReplyError(f"llm endpoint {where}: reply is not JSON ({exc})") from exc
+            if self.served_model is None and isinstance(reply, Mapping) and isinstance(reply.get("model"), str):
+                self.served_model = reply["model"]
+            return reply
+        raise BackendUnavailableError(f"llm endpoint {where}: {last or 'no reply'}")
 
 
 @VERIFIERS.register("llm")
@@ -105,11 +186,9 @@ class LLMVerifier:
 
     name = "llm"
 
-    CONFIG_KEYS = frozenset(
-        {
-            "name", "base_url", "model", "api_key_env", "timeout_s", "max_retries", "temperature",
-            "max_tokens", "use_logprobs", "top_logprobs", "use_context", "concurrency", "chunking",
-        }
+    CONFIG_KEYS = JUDGE_KEYS | frozenset(
+        {"name", "base_url", "model", "api_key_env", "timeout_s", "max_retries", "busy_wait_s", "check_model",
+         "thresholds", "chunking"}
     )
 
     def __init__(self, cfg: Mapping[str, Any]) -> None:
@@ -129,157 +208,38 @@ class LLMVerifier:
         scheme = urllib.parse.urlsplit(str(base_url)).scheme
         if scheme not in ("http", "https"):
             raise ConfigError(f"model.base_url {base_url!r}: expected an http:// or https:// URL")
-        self.base_url = str(base_url).rstrip("/")
-        self.endpoint = self.base_url + "/chat/completions"
-        self.model = str(model)
-        self.api_key_env = str(cfg.get("api_key_env") or "HARNESS_LLM_API_KEY")
-        self.timeout_s = float(cfg.get("timeout_s", 60))
-        self.max_retries = int(cfg.get("max_retries", 2))
-        self.temperature = float(cfg.get("temperature", 0.0))
-        self.max_tokens = int(cfg.get("max_tokens", 4))
-        self.use_logprobs = bool(cfg.get("use_logprobs", True))
-        self.top_logprobs = int(cfg.get("top_logprobs", 10))
-        self.use_context = bool(cfg.get("use_context", True))
-        self.concurrency = int(cfg.get("concurrency", 1))
-        if self.timeout_s <= 0 or self.max_retries < 0 or self.max_tokens < 1 or self.concurrency < 1:
-            raise ConfigError("model (llm): timeout_s must be > 0, max_retries >= 0, max_tokens and concurrency >= 1")
-        self._cache: dict[str, PairScore] = {}
-        self._lock = threading.Lock()
-        self._served_model: str | None = None
-        self.graded = 0
-        self.answered_by_text = 0
+        timeout_s = float(cfg.get("timeout_s", 120))
+        max_retries = int(cfg.get("max_retries", 2))
+        busy_wait_s = float(cfg.get("busy_wait_s", 300))
+        if timeout_s <= 0 or max_retries < 0 or busy_wait_s < 0:
+            raise ConfigError("model (llm): timeout_s must be > 0, max_retries and busy_wait_s >= 0")
+        self.settings = JudgeSettings.from_mapping(cfg)
+        self.engine = HTTPEngine(
+            str(base_url).rstrip("/"), str(model), str(cfg.get("api_key_env") or "HARNESS_LLM_API_KEY"),
+            timeout_s, max_retries, busy_wait_s, bool(cfg.get("check_model", True)),
+        )
+        self.base_url = self.engine.base_url
+        self.endpoint = self.engine.endpoint
+        self.model = self.engine.model
+        self.judge = Judge(self.engine, self.settings, self.name)
 
-    # ---------------------------------------------------------------------------------------
     def messages(self, pair: VerifyPair) -> list[dict[str, str]]:
         """The chat messages for one pair."""
-        context = f"Context: {pair.context}\n" if self.use_context and pair.context else ""
-        user = USER_TEMPLATE.format(evidence=pair.evidence.strip(), context=context, claim=pair.claim.strip())
-        return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+        return judge_messages(pair, self.settings.use_context)
 
     def request_body(self, pair: VerifyPair) -> dict[str, Any]:
         """The JSON body sent to ``/chat/completions`` for one pair."""
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": self.messages(pair),
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-        }
-        if self.use_logprobs:
-            body["logprobs"] = True
-            body["top_logprobs"] = self.top_logprobs
-        return body
+        return {"model": self.model, **self.judge.request_body(pair)}
 
     def score(self, pairs: Sequence[VerifyPair]) -> list[PairScore]:
-        """One request per distinct pair (``concurrency`` at a time), in order."""
-        if self.concurrency == 1 or len(pairs) < 2:
-            return [self._score_one(p) for p in pairs]
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return list(pool.map(self._score_one, pairs))
-
-    def _score_one(self, pair: VerifyPair) -> PairScore:
-        body = self.request_body(pair)
-        key = hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        reply = self._post(body)
-        result = self._parse(reply)
-        with self._lock:
-            self._cache[key] = result
-        return result
-
-    def _post(self, body: Mapping[str, Any]) -> Mapping[str, Any]:
-        data = json.dumps(body).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        where = _public_url(self.endpoint)
-        last = ""
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                time.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
-            request = urllib.request.Request(self.endpoint, data=data, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                    raw = response.read()
-            except urllib.error.HTTPError as exc:
-                detail = exc.read()[:200].decode("utf-8", "replace").strip()
-                last = f"HTTP {exc.code} {detail}".strip()
-                if exc.code in (408, 409, 429) or exc.code >= 500:
-                    log.warning("llm endpoint %s: %s (attempt %d)", where, last, attempt + 1)
-                    continue
-                break
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-                last = str(getattr(exc, "reason", exc))
-                log.warning("llm endpoint %s: %s (attempt %d)", where, last, attempt + 1)
-                continue
-            try:
-                return json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise LLMReplyError(f"llm endpoint {where}: reply is not JSON ({exc})") from exc
-        raise BackendUnavailableError(f"llm endpoint {where}: {last or 'no reply'}")
-
-    def _parse(self, reply: Mapping[str, Any]) -> PairScore:
-        try:
-            choice = reply["choices"][0]
-            text = choice["message"]["content"] or ""
-        except (KeyError, IndexError, TypeError) as exc:
-            raise LLMReplyError(f"llm endpoint {_public_url(self.endpoint)}: reply has no choices[0].message.content") from exc
-        if self._served_model is None and isinstance(reply.get("model"), str):
-            self._served_model = reply["model"]
-        answer = classify_answer(text)
-        if answer is None:
-            raise LLMReplyError(
-                f"llm model {self.model!r} answered {text[:80]!r}, not one of {', '.join(ANSWERS)}"
-            )
-        probs = self._answer_probs(choice) if self.use_logprobs else None
-        features = {f"llm_{a}": float(a == answer) for a in ANSWERS}
-        if probs is None:
-            self.answered_by_text += 1
-            features["graded"] = 0.0
-            return PairScore(
-                support=float(answer == "supported"),
-                contradiction=float(answer == "contradicted"),
-                features=features,
-            )
-        self.graded += 1
-        features.update({f"p_{a}": p for a, p in probs.items()})
-        features["graded"] = 1.0
-        return PairScore(support=probs["supported"], contradiction=probs["contradicted"], features=features)
-
-    @staticmethod
-    def _answer_probs(choice: Mapping[str, Any]) -> dict[str, float] | None:
-        """P(answer) from the first answer token's ``top_logprobs``, normalised over the three."""
-        try:
-            tokens = choice["logprobs"]["content"]
-        except (KeyError, TypeError):
-            return None
-        for token in tokens or []:
-            if not str(token.get("token", "")).strip(" \t\n\"'`*"):
-                continue  # leading whitespace or a quote: the answer starts at the next token
-            mass = dict.fromkeys(ANSWERS, 0.0)
-            for alt in token.get("top_logprobs") or [token]:
-                answer = classify_answer(str(alt.get("token", "")), min_prefix=2)
-                if answer is not None and alt.get("logprob") is not None:
-                    mass[answer] += math.exp(float(alt["logprob"]))
-            total = sum(mass.values())
-            if total <= 0:
-                return None
-            return {a: m / total for a, m in mass.items()}
-        return None
+        """One ``PairScore`` per pair: ``support`` = p_supported, ``contradiction`` = p_contradicted."""
+        return self.judge.score(pairs)
 
     def describe(self) -> Mapping[str, Any]:
-        prompt = hashlib.sha256((SYSTEM_PROMPT + "\n" + USER_TEMPLATE).encode("utf-8")).hexdigest()
         return {
             "name": self.name,
             "endpoint": _public_url(self.endpoint),
             "model": self.model,
-            "served_model": self._served_model,
-            "prompt_sha256": prompt[:16],
-            "temperature": self.temperature,
-            "use_logprobs": self.use_logprobs,
-            "graded_pairs": self.graded,
-            "text_only_pairs": self.answered_by_text,
+            "served_model": self.engine.served_model,
+            **self.judge.describe(),
         }

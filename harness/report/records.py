@@ -30,11 +30,22 @@ def unit_records(result: RunResult) -> list[dict[str, Any]]:
                     "verdict": v.label,
                     "score": v.score,
                     "evidence": [asdict(e) for e in v.evidence],
+                    **_judge_scores(v.features),
                 }
                 for v in verdict.claims
             ]
         rows.append(row)
     return rows
+
+
+_JUDGE_FEATURES = ("p_supported", "p_contradicted", "p_unsupported", "cascade_tier")
+
+
+def _judge_scores(features: Any) -> dict[str, Any]:
+    """``{"judge": {p_supported, p_contradicted, p_unsupported[, cascade_tier]}}`` of the claim's
+    deciding window when an LLM judge (gguf, llm, cascade) scored it; empty for other backends."""
+    scores = {k: features[f"verifier.{k}"] for k in _JUDGE_FEATURES if f"verifier.{k}" in (features or {})}
+    return {"judge": scores} if scores else {}
 
 
 def _sponsor_record(sp: SponsorSegment) -> dict[str, Any]:
