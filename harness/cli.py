@@ -14,7 +14,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from harness.errors import HarnessError
+from harness.errors import ConfigError, HarnessError
 
 log = logging.getLogger("harness")
 
@@ -32,8 +32,7 @@ def plain_config(cfg: DictConfig) -> dict[str, Any]:
     try:
         return OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)  # type: ignore[return-value]
     except Exception as exc:  # omegaconf raises several unrelated types here
-        fail(f"config: {exc}".splitlines()[0])
-        raise  # unreachable
+        raise ConfigError(f"config: {exc}".splitlines()[0]) from None
 
 
 def execute_run(cfg: DictConfig, out_dir: str | Path) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import logging
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from harness.formats import FormatOptions, load_summary
 from harness.metrics import MetricInputs, compute_metrics
@@ -21,6 +21,9 @@ from harness.transcript import load_transcript
 from harness.types import Flag, RunResult, Summary, Transcript, UnitVerdict
 
 log = logging.getLogger(__name__)
+
+# Builds a verifier from the ``model`` config block (harness.backends.build_verifier's signature).
+VerifierFactory = Callable[[Mapping[str, Any]], Any]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,12 +48,15 @@ def _stage(name: str, timings: dict[str, float]) -> Iterator[None]:
         log.info("stage %s: %.3f s", name, timings[name])
 
 
-def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
+def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = None) -> RunResult:
     """Run every configured stage on one (transcript, summary) pair.
 
     Args:
         cfg: the resolved run config as plain containers (``OmegaConf.to_container``), without
             the ``hydra`` node.
+        verifiers: builds the verifier from the ``model`` config (default
+            ``harness.backends.build_verifier``); the Python API passes a cached one so repeated
+            runs reuse a loaded model.
 
     Raises:
         HarnessError: a bad input file or config value (the CLI turns it into one line).
@@ -84,7 +90,7 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
     models: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     if stages.get("align", True):
-        unit_verdicts, models, extra["alignment"] = _claims_and_alignment(transcript, summary, cfg, timings)
+        unit_verdicts, models, extra["alignment"] = _claims_and_alignment(transcript, summary, cfg, timings, verifiers)
 
     flags: tuple[Flag, ...] = ()
     if stages.get("flags", True):
@@ -133,11 +139,16 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
         timings_s=timings,
         extra=extra,
         coverage=coverage,
+        config=cfg,
     )
 
 
 def _claims_and_alignment(
-    transcript: Transcript, summary: Summary, cfg: Mapping[str, Any], timings: dict[str, float]
+    transcript: Transcript,
+    summary: Summary,
+    cfg: Mapping[str, Any],
+    timings: dict[str, float],
+    verifiers: VerifierFactory | None = None,
 ) -> tuple[tuple[UnitVerdict, ...], dict[str, Any], dict[str, Any]]:
     """Claims → retrieve → verify; returns unit verdicts, model descriptions and alignment stats."""
     from harness.align import align_summary
@@ -146,7 +157,7 @@ def _claims_and_alignment(
 
     claims_cfg = cfg["claims"]
     with _stage("load_verifier", timings):
-        verifier = build_verifier(cfg["model"])
+        verifier = (verifiers or build_verifier)(cfg["model"])
     with _stage("claims", timings):
         checkability = {
             u.unit_id: is_checkable(u, int(claims_cfg["min_content_words"])) for u in summary.units
