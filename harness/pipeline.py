@@ -154,6 +154,7 @@ def _claims_and_alignment(
     from harness.align import align_summary
     from harness.backends import build_verifier
     from harness.claims import is_checkable, split_claims_from_config
+    from harness.progress import progress_enabled
 
     claims_cfg = cfg["claims"]
     with _stage("load_verifier", timings):
@@ -165,7 +166,8 @@ def _claims_and_alignment(
         claims = split_claims_from_config(summary.units, claims_cfg)
     with _stage("align", timings):
         alignment = align_summary(
-            transcript, summary.units, claims, verifier, cfg["align"], checkability=checkability
+            transcript, summary.units, claims, verifier, cfg["align"], checkability=checkability,
+            progress=progress_enabled(cfg),
         )
     for name, seconds in alignment.timings.items():
         timings[f"align.{name}"] = seconds
