@@ -24,6 +24,7 @@ class MetricInputs:
     flags: tuple[Flag, ...] = ()
     config: Mapping[str, Any] = field(default_factory=dict)
     coverage: Any | None = None  # a precomputed harness.coverage.CoverageResult, if any
+    reference: Summary | None = None  # a human reference summary (reference.path), if given
 
 
 # Groups defined in heavier modules, imported only when a config asks for them.

@@ -85,6 +85,17 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
         )
         summary = load_summary(resolve_input(s_cfg["path"]), s_cfg["format"], options, max_bytes=max_bytes)
 
+    reference = None
+    ref_cfg = cfg.get("reference") or {}
+    if ref_cfg.get("path"):
+        with _stage("parse_reference", timings):
+            reference = load_summary(
+                resolve_input(str(ref_cfg["path"])),
+                ref_cfg.get("format", "markdown"),
+                FormatOptions(split="sentence"),
+                max_bytes=max_bytes,
+            )
+
     stages = cfg.get("stages", {}) or {}
     unit_verdicts: tuple[UnitVerdict, ...] = ()
     models: dict[str, Any] = {}
@@ -118,14 +129,24 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
                 flags=flags,
                 config=cfg,
                 coverage=coverage,
+                reference=reference,
             ),
         )
     extra["not_available"] = not_available_checks(transcript, summary, cfg)
+    inputs = {
+        "transcript": {"sha256": transcript.sha256, "format": transcript.format},
+        "summary": {"sha256": summary.sha256, "format": summary.format},
+    }
+    if reference is not None:
+        inputs["reference"] = {"sha256": reference.sha256, "format": reference.format}
+    if "lexical" in metric_names:
+        from harness.lexical import LexicalConfig
+
+        lexical = LexicalConfig.from_mapping(cfg.get("coverage"))
+        if lexical.bertscore:
+            models["bertscore"] = lexical.bertscore_name()
     signature = build_signature(
-        inputs={
-            "transcript": {"sha256": transcript.sha256, "format": transcript.format},
-            "summary": {"sha256": summary.sha256, "format": summary.format},
-        },
+        inputs=inputs,
         config=cfg,
         models=models,
     )
@@ -237,6 +258,8 @@ def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[
             )
     elif flag_on("wrong_timestamp") and not any(u.cited_timestamp_s is not None for u in summary.content_units):
         out.append({"check": "wrong_timestamp", "reason": "the summary cites no timestamps"})
+    if (cfg.get("reference") or {}).get("path") and "lexical" not in (cfg.get("metrics") or ()):
+        out.append({"check": "reference", "reason": "a reference summary was given but the lexical metric group is off"})
     # Coverage finds chapters by topic shift itself when the transcript has none (and says so).
     if not transcript.chapters and "coverage" not in (cfg.get("metrics") or ()):
         out.append(
