@@ -95,11 +95,16 @@ def validate_cli_overrides(args: Sequence[str]) -> None:
         raise ConfigError(_one_line(exc, overrides, "config")) from None
     first: list[str] = []
     sweeps: list[tuple[int, list[str]]] = []
-    for i, o in enumerate(parsed):
+    for o in parsed:
         if o.is_sweep_override():
-            values = [f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()]
+            try:
+                values = [f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()]
+            except Exception:  # noqa: BLE001 - glob()/range() sweeps need Hydra's loader: Hydra checks them
+                continue
+            if not values:
+                continue
+            sweeps.append((len(first), values))
             first.append(values[0])
-            sweeps.append((i, values))
         else:
             first.append(o.input_line or f"{o.get_key_element()}={o.get_value_element_as_str()}")
     compose_config(first)
