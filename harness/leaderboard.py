@@ -353,8 +353,14 @@ def build_leaderboard(runs: list[Run], rank_by: Sequence[str] = HEADLINE_METRICS
     meta = _metric_meta(runs)
 
     present = {name for r in runs for name, v in r.values.items() if v is not None}
+    # Runs report a per-tag flag count for every enabled detector, 0 when it did not fire: a tag
+    # that is 0 in every row says nothing here and would only widen the table.
+    quiet_tags = {
+        n for n in present
+        if n.count(".") == 2 and n.split(".")[0] == "flags" and all(not r.values.get(n) for r in runs)
+    }
     metric_cols = sorted(
-        (n for n in present if _group_of(n) is not None), key=lambda n: (*_group_of(n), n)  # type: ignore[misc]
+        (n for n in present - quiet_tags if _group_of(n) is not None), key=lambda n: (*_group_of(n), n)  # type: ignore[misc]
     )
 
     # ranking

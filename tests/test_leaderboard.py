@@ -322,3 +322,14 @@ def test_cli_subprocess(tmp_path):
     rows = list(csv.DictReader((tmp_path / "lb" / "leaderboard.csv").open()))
     assert [(r["summary"], r["rank"]) for r in rows] == [("summify", "1"), ("wiki", "2")]
     assert "wrote " in proc.stdout
+
+
+def test_flag_tags_that_never_fire_get_no_column(tmp_path):
+    runs = [
+        write_run(tmp_path / "a", "a", {"flags.major": (1.0, False), "flags.major.ad_content": (1.0, False),
+                                        "flags.major.misattribution": (0.0, False)}),
+        write_run(tmp_path / "b", "b", {"flags.major": (0.0, False), "flags.major.ad_content": (0.0, False),
+                                        "flags.major.misattribution": (0.0, False)}),
+    ]
+    keys = [c.key for c in build_leaderboard([load_run(d) for d in runs]).columns]
+    assert "flags.major.ad_content" in keys and "flags.major.misattribution" not in keys
