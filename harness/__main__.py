@@ -27,7 +27,16 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = args[0], args[1:]
     if command == "run":
         from harness.cli import run_app
+        from harness.config import validate_cli_overrides
+        from harness.errors import ConfigError
 
+        try:  # Hydra would print a mistyped override as several lines and exit 1
+            validate_cli_overrides(rest)
+        except ConfigError as exc:
+            print(f"harness: error: {exc}", file=sys.stderr)
+            return 2
+        except Exception:  # noqa: BLE001 - an override this check does not understand: Hydra decides
+            pass
         sys.argv = [sys.argv[0], *rest]
         run_app()
         return 0

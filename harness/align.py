@@ -545,7 +545,7 @@ def encoder_model_id(encoder: Any | None) -> str:
     return str(getattr(encoder, "model_id", f"{type(encoder).__module__}.{type(encoder).__qualname__}"))
 
 
-def _encode(encoder: Any, texts: Sequence[str], batch_size: int) -> np.ndarray:
+def _encode(encoder: Any, texts: Sequence[str], batch_size: int, show_progress: bool = False) -> np.ndarray:
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
     vectors = encoder.encode(
@@ -553,7 +553,7 @@ def _encode(encoder: Any, texts: Sequence[str], batch_size: int) -> np.ndarray:
         batch_size=batch_size,
         normalize_embeddings=True,
         convert_to_numpy=True,
-        show_progress_bar=False,
+        show_progress_bar=show_progress,
     )
     matrix = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
@@ -568,6 +568,7 @@ def embed_windows(
     use_cache: bool = True,
     config_key: str = "",
     batch_size: int = 64,
+    show_progress: bool = False,
 ) -> WindowEmbeddings:
     """Embed window texts, reading and writing an on-disk ``.npy`` cache.
 
@@ -582,6 +583,7 @@ def embed_windows(
         use_cache: False skips reading and writing the cache.
         config_key: the window settings (``AlignConfig.window_key()``).
         batch_size: texts per encoder batch.
+        show_progress: draw the encoder's progress bar on stderr (a cache miss only).
     """
     return embed_texts(
         [w.text for w in windows],
@@ -591,6 +593,7 @@ def embed_windows(
         use_cache=use_cache,
         config_key=config_key,
         batch_size=batch_size,
+        show_progress=show_progress,
     )
 
 
@@ -603,6 +606,7 @@ def embed_texts(
     use_cache: bool = True,
     config_key: str = "",
     batch_size: int = 64,
+    show_progress: bool = False,
 ) -> WindowEmbeddings:
     """Embed ``texts`` through the on-disk cache (see ``embed_windows``); ``kind`` names the
     cache file (``windows``, ``sentences``)."""
@@ -632,7 +636,7 @@ def embed_texts(
         from harness.models import sentence_encoder
 
         encoder = sentence_encoder()
-    matrix = _encode(encoder, texts, batch_size)
+    matrix = _encode(encoder, texts, batch_size, show_progress)
     if use_cache:
         buffer = io.BytesIO()
         np.save(buffer, matrix, allow_pickle=False)
@@ -856,6 +860,24 @@ class AlignmentResult:
         return tuple(v for uv in self.unit_verdicts for v in uv.claims)
 
 
+def score_pairs(verifier: Verifier, pairs: Sequence[VerifyPair], progress: bool = False, stream: Any = None) -> list[PairScore]:
+    """The verifier's scores for ``pairs``, asked for in the verifier's own batches
+    (``batch_pairs``, when it has one) so that a progress bar can advance between them; the
+    scores are those of one call with every pair."""
+    from harness.progress import bar
+
+    if not pairs:
+        return []
+    step = int(getattr(verifier, "batch_pairs", 0) or 0) or len(pairs)
+    scores: list[PairScore] = []
+    with bar(len(pairs), "verify", "pair", progress, stream) as shown:
+        for lo in range(0, len(pairs), step):
+            chunk = pairs[lo : lo + step]
+            scores.extend(verifier.score(chunk))
+            shown.update(len(chunk))
+    return scores
+
+
 def align_summary(
     transcript: Transcript,
     units: Sequence[SummaryUnit],
@@ -865,6 +887,7 @@ def align_summary(
     *,
     encoder: Any | None = None,
     checkability: Mapping[str, Checkability] | None = None,
+    progress: bool = False,
 ) -> AlignmentResult:
     """Retrieve, verify, label and aggregate: a verdict with evidence for every unit.
 
@@ -877,6 +900,8 @@ def align_summary(
         encoder: a ``SentenceTransformer``-like encoder; the cached MiniLM when ``None``.
         checkability: per-unit ``Checkability`` from ``harness.claims.is_checkable``; its reason
             is reported for units without claims.
+        progress: draw progress bars on stderr for window embedding and verification
+            (``harness.progress``; the caller decides: a terminal and ``report.progress``).
 
     Raises:
         ConfigError: an invalid ``align`` config.
@@ -916,6 +941,7 @@ def align_summary(
             use_cache=config.use_cache,
             config_key=config.window_key(),
             batch_size=rc.encode_batch_size,
+            show_progress=progress,
         )
     lap("embed")
     if claims:
@@ -933,7 +959,7 @@ def align_summary(
         for c, hs in zip(claims, hits, strict=True)
         for h in hs
     ]
-    scores: list[PairScore] = list(verifier.score(pairs)) if pairs else []
+    scores = score_pairs(verifier, pairs, progress)
     if len(scores) != len(pairs):
         name = getattr(verifier, "name", type(verifier).__name__)
         raise HarnessError(f"verifier {name!r} returned {len(scores)} scores for {len(pairs)} pairs")

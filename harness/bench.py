@@ -146,7 +146,8 @@ def run_bench(scales: list[int], summaries: list[str], exhaustive_claims: int, o
     if "lexical" in (cfg.get("metrics") or []):
         from harness.lexical import bert_scorer
 
-        bert_scorer(int((cfg["coverage"].get("lexical") or {}).get("bertscore_num_layers", 4)))  # bert-score's own MiniLM copy
+        lexical = cfg["coverage"].get("lexical") or {}
+        bert_scorer(lexical.get("bertscore_num_layers", 4), lexical.get("bertscore_model_type"))  # bert-score's own MiniLM copy
     cold_s = time.perf_counter() - start
     log.info("cold start (model load): %.1f s", cold_s)
 

@@ -7,6 +7,9 @@ Compares a run's ``report.json`` with a committed baseline file:
 - major flags, by identity ``(tag, unit text, claim index)`` (unit id when a side has no text), so
   renumbered units do not count as new flags.
 
+A flag count (``flags.<severity>[.<tag>]``) missing from the run reads 0 (older runs listed a
+tag only when it fired), so a fixed flag is an improvement, never a missing metric.
+
 Exit codes: 0 nothing got worse beyond tolerance and no new major flag; 1 a regression (the
 diff table says which); 2 a missing or unreadable file (one line). A different summary,
 transcript or config than the baseline's is a warning line; the comparison still runs.
@@ -247,6 +250,12 @@ def signature_warnings(baseline_sig: Mapping[str, Any], run_sig: Mapping[str, An
     return warnings
 
 
+def _is_flag_count(name: str) -> bool:
+    """``flags.major``, ``flags.minor`` and ``flags.<severity>.<tag>``: counts that read 0 when absent."""
+    parts = name.split(".")
+    return parts[0] == "flags" and len(parts) in (2, 3) and parts[1] in ("major", "minor")
+
+
 def _flag_key(f: Mapping[str, Any], by_text: bool) -> tuple[Any, ...]:
     unit = f.get("unit_text") if by_text else f.get("unit_id")
     return (f.get("tag"), unit, f.get("claim_index"))
@@ -268,6 +277,8 @@ def compare(
         hib = bool((rm or bm or {}).get("higher_is_better", True))
         b = _num(bm.get("value")) if bm else None
         r = _num(rm.get("value")) if rm else None
+        if rm is None and _is_flag_count(name):
+            r = 0.0  # older runs list a per-tag flag count only when the tag fired
         tol = tolerances.for_metric(name)
         failed = False
         if bm is None:

@@ -14,7 +14,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from harness.errors import HarnessError
+from harness.errors import ConfigError, HarnessError
 
 log = logging.getLogger("harness")
 
@@ -32,8 +32,7 @@ def plain_config(cfg: DictConfig) -> dict[str, Any]:
     try:
         return OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)  # type: ignore[return-value]
     except Exception as exc:  # omegaconf raises several unrelated types here
-        fail(f"config: {exc}".splitlines()[0])
-        raise  # unreachable
+        raise ConfigError(f"config: {exc}".splitlines()[0]) from None
 
 
 def execute_run(cfg: DictConfig, out_dir: str | Path) -> dict[str, Any]:
@@ -58,9 +57,12 @@ def run_app(cfg: DictConfig) -> None:
     try:
         report = execute_run(cfg, out_dir)
     except HarnessError as exc:
+        _discard_unfinished_run_dir(out_dir)
         fail(str(exc))
     except KeyboardInterrupt:
-        fail("interrupted; files already in the run directory were left as they were", 130)
+        if _discard_unfinished_run_dir(out_dir):
+            fail(f"interrupted; nothing was written ({out_dir} removed)", 130)
+        fail(f"interrupted; {out_dir} still holds the previous run, unchanged (a run's files are replaced together)", 130)
     s = report["summary"]
     log.info(
         "%s: %d units (%d boilerplate) → %s",
@@ -71,6 +73,33 @@ def run_app(cfg: DictConfig) -> None:
     )
 
 
+# What Hydra puts into a run directory before the run starts.
+_HYDRA_FILES = {".hydra", "harness_run.log"}
+
+
+def _discard_unfinished_run_dir(out_dir: str | Path) -> bool:
+    """Remove a run directory that holds nothing but Hydra's own files (its config copy and the
+    log of the run that just failed): a failed run leaves no folder behind. A directory holding
+    a previous run (or anything else) is kept. Returns whether it was removed."""
+    import shutil
+
+    from harness.report.writer import STAGING_SUFFIX
+
+    out = Path(out_dir)
+    if not out.is_dir():
+        return False
+    names = {p.name for p in out.iterdir() if not p.name.endswith(STAGING_SUFFIX)}
+    if not names <= _HYDRA_FILES:
+        return False
+    root = logging.getLogger()
+    for handler in list(root.handlers):  # Hydra's handler on harness_run.log goes with its folder
+        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename).parent == out.resolve():
+            root.removeHandler(handler)
+            handler.close()
+    shutil.rmtree(out, ignore_errors=True)
+    return not out.exists()
+
+
 def _run_corpus(cfg: DictConfig, out_dir: str) -> None:
     from harness.corpus import run_corpus
 
@@ -79,7 +108,7 @@ def _run_corpus(cfg: DictConfig, out_dir: str) -> None:
     except HarnessError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        fail("interrupted; files already in the run directory were left as they were", 130)
+        fail(f"interrupted; finished rows are complete under {out_dir}/rows, results.jsonl was not written", 130)
     log.info("corpus: %d rows, %d failed → %s", len(result["rows"]), result["failed"], out_dir)
     if result["failed"]:
         fail(f"{result['failed']} corpus row(s) failed; see {out_dir}/results.jsonl")
@@ -95,6 +124,6 @@ def meta_eval_app(cfg: DictConfig) -> None:
     except HarnessError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        fail("interrupted; files already in the run directory were left as they were", 130)
+        fail("interrupted; meta_eval.json was not written (a previous one is unchanged)", 130)
     if code:
         raise SystemExit(code)

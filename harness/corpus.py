@@ -15,7 +15,8 @@
 Each row runs the normal pipeline into ``<run dir>/rows/<episode_id>__<system>/``. The corpus
 writes ``results.jsonl`` and ``results.parquet`` (one record per row: ids, status, every metric)
 — load it with ``datasets.load_dataset("parquet", data_files=…)`` — and a leaderboard of the
-rows under ``<run dir>/leaderboard/``. A row that fails is recorded with its error and the
+rows under ``<run dir>/leaderboard/`` (``<run dir>/leaderboard/<episode_id>/`` for each episode when
+the manifest has several). A row that fails is recorded with its error and the
 corpus goes on; the command then exits 2.
 """
 
@@ -120,6 +121,7 @@ def _row_config(cfg: Mapping[str, Any], row: CorpusRow) -> dict[str, Any]:
                             "format": row.transcript_format, "chapters": None, "auto_chapters": True}
     config["summary"] = {**config.get("summary", {}), "name": f"{row.episode_id}/{row.system}",
                          "path": row.summary_path, "format": row.summary_format}
+    config["system"] = f"{row.episode_id}/{row.system}"  # the leaderboard row name
     return config
 
 
@@ -142,7 +144,7 @@ def run_corpus(cfg: Mapping[str, Any], out_dir: str | Path) -> dict[str, Any]:
             log.error("corpus row %d (%s / %s): %s", row.index + 1, row.episode_id, row.system, exc)
             records.append({**record, "status": "error", "error": str(exc), "run_dir": None})
             continue
-        done.append(row_dir)
+        done.append((row.episode_id, row_dir))
         metrics = {name: m["value"] for name, m in sorted(report["metrics"].items())}
         records.append({**record, "status": "ok", "error": None, "run_dir": str(row_dir),
                         "summary_sha256": report["summary"]["sha256"],
@@ -152,8 +154,11 @@ def run_corpus(cfg: Mapping[str, Any], out_dir: str | Path) -> dict[str, Any]:
         log.info("corpus row %d/%d done: %s / %s", row.index + 1, len(rows), row.episode_id, row.system)
     atomic_write_jsonl(out / "results.jsonl", records)
     _write_parquet(records, out / "results.parquet")
-    if done:
-        write_leaderboard(build_leaderboard([load_run(d) for d in done]), out / "leaderboard")
+    # A leaderboard compares summaries of one transcript: one per episode when there are several.
+    episodes = sorted({episode for episode, _ in done})
+    for episode in episodes:
+        board_dir = out / "leaderboard" if len(episodes) == 1 else out / "leaderboard" / _safe(episode)
+        write_leaderboard(build_leaderboard([load_run(d) for e, d in done if e == episode]), board_dir)
     failed = sum(r["status"] != "ok" for r in records)
     return {"rows": records, "failed": failed}
 

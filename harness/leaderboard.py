@@ -24,6 +24,7 @@ import json
 import math
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -141,27 +142,64 @@ def expand_run_dirs(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def latest_runs(results: str | Path = "results") -> list[Path]:
-    """The latest run of each summary: ``results/runs/<summary>/<time>/`` and the per-summary
-    subdirs of multirun sweeps ``results/multirun/<time>/<summary>/``; latest by the time
-    directory's name (Hydra's ``%Y-%m-%d_%H-%M-%S`` sorts in time order)."""
-    root = Path(results)
-    best: dict[str, tuple[str, Path]] = {}
+    """The latest run of each system on each transcript, among ``results/runs/<summary>/<time>/``
+    and the per-summary subdirs of multirun sweeps ``results/multirun/<time>/<summary>/``.
 
-    def offer(summary: str, when: str, run: Path) -> None:
-        if summary not in best or when > best[summary][0]:
-            best[summary] = (when, run)
+    A row is a (transcript sha256, system name) pair, the name read from the run's report
+    (``system`` config value, else the summary file's stem), so two own-summary runs made with
+    ``summary=markdown`` stay two rows. Latest is by the time directory's name (Hydra's
+    ``%Y-%m-%d_%H-%M-%S`` sorts in time order). Ordered by name, then transcript."""
+    root = Path(results)
+    best: dict[tuple[str, str], tuple[str, Path]] = {}
+
+    def offer(when: str, run: Path) -> None:
+        report = _read_json(run / "report.json")
+        if not isinstance(report, dict):
+            return
+        key = (row_name(report, run), str(transcript_sha(report)))
+        if key not in best or when > best[key][0]:
+            best[key] = (when, run)
 
     runs_root = root / "runs"
     if runs_root.is_dir():
         for sdir in sorted(d for d in runs_root.iterdir() if d.is_dir()):
             for tdir in sorted(d for d in sdir.iterdir() if d.is_dir() and _has_report(d)):
-                offer(sdir.name, tdir.name, tdir)
+                offer(tdir.name, tdir)
     multi_root = root / "multirun"
     if multi_root.is_dir():
         for tdir in sorted(d for d in multi_root.iterdir() if d.is_dir()):
             for sdir in sorted(d for d in tdir.iterdir() if d.is_dir() and _has_report(d)):
-                offer(sdir.name, tdir.name, sdir)
+                offer(tdir.name, sdir)
     return [best[k][1] for k in sorted(best)]
+
+
+def transcript_sha(report: Mapping[str, Any]) -> str | None:
+    """The sha256 of the transcript a run scored (from its signature, else its transcript record)."""
+    sig_inputs = (report.get("signature") or {}).get("inputs") or {}
+    return (sig_inputs.get("transcript") or {}).get("sha256") or (report.get("transcript") or {}).get("sha256")
+
+
+def _transcript_label(run: Run) -> str:
+    path = ((run.report.get("config") or {}).get("transcript") or {}).get("path") if isinstance(run.report.get("config"), Mapping) else None
+    sha = str(transcript_sha(run.report))[:12]
+    return f"{sha} ({Path(str(path)).name})" if path else sha
+
+
+def one_transcript(runs: Sequence[Run]) -> None:
+    """Refuse runs on different transcripts: their numbers are not comparable.
+
+    Raises:
+        LeaderboardError: naming each transcript (sha256 prefix and file name) with its rows.
+    """
+    groups: dict[str, list[str]] = {}
+    for r in runs:
+        groups.setdefault(_transcript_label(r), []).append(r.name)
+    if len(groups) > 1:
+        listed = "; ".join(f"{label}: {', '.join(names)}" for label, names in groups.items())
+        raise LeaderboardError(
+            f"the runs score {len(groups)} different transcripts ({listed}); a leaderboard compares "
+            "summaries of one transcript: pick one with --transcript SHA256_PREFIX, or name its run directories"
+        )
 
 
 def _read_json(path: Path) -> Any:
@@ -185,18 +223,22 @@ def load_run(run_dir: Path) -> Run:
             units = [json.loads(line) for line in upath.read_text(encoding="utf-8").splitlines() if line.strip()]
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise LeaderboardError(f"{upath}: not readable JSON lines ({str(exc).splitlines()[0]})") from None
-    return Run(run_dir=run_dir, name=_summary_name(report, run_dir), report=report, units=units)
+    return Run(run_dir=run_dir, name=row_name(report, run_dir), report=report, units=units)
 
 
-def _summary_name(report: Mapping[str, Any], run_dir: Path) -> str:
-    cfg_summary = ((report.get("config") or {}).get("summary") or {}) if isinstance(report.get("config"), Mapping) else {}
-    name = cfg_summary.get("name") if isinstance(cfg_summary, Mapping) else None
-    path = (report.get("summary") or {}).get("path") or (cfg_summary.get("path") if isinstance(cfg_summary, Mapping) else None)
-    if not name:
-        return run_dir.name
-    if name == "plain" and path:
-        return f"plain:{Path(str(path)).stem}"
-    return str(name)
+def row_name(report: Mapping[str, Any], run_dir: Path) -> str:
+    """A run's row name: the ``system`` config value when set, else the summary file's stem
+    (``summify`` for ``summify.md``, ``my_summary`` for ``my_summary.md``), else the summary
+    config's name, else the run directory's name."""
+    cfg = report.get("config") if isinstance(report.get("config"), Mapping) else {}
+    system = cfg.get("system")
+    if system:
+        return str(system)
+    cfg_summary = cfg.get("summary") if isinstance(cfg.get("summary"), Mapping) else {}
+    path = (report.get("summary") or {}).get("path") or cfg_summary.get("path")
+    if path:
+        return Path(str(path)).stem
+    return str(cfg_summary.get("name") or run_dir.name)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -280,14 +322,14 @@ def _config_without_summary(report: Mapping[str, Any]) -> str:
     cfg = report.get("config")
     if not isinstance(cfg, Mapping):
         return ""
-    rest = {k: v for k, v in cfg.items() if k not in ("summary",)}
+    rest = {k: v for k, v in cfg.items() if k not in ("summary", "system")}
     return hashlib.sha256(json.dumps(rest, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _differing_config_keys(reports: Sequence[Mapping[str, Any]]) -> list[str]:
     keys: set[str] = set()
     cfgs = [r.get("config") if isinstance(r.get("config"), Mapping) else {} for r in reports]
-    for k in set().union(*[set(c) for c in cfgs]) - {"summary"}:
+    for k in set().union(*[set(c) for c in cfgs]) - {"summary", "system"}:
         dumped = {json.dumps(c.get(k), sort_keys=True, default=str) for c in cfgs}
         if len(dumped) > 1:
             keys.add(str(k))
@@ -298,6 +340,7 @@ def build_leaderboard(runs: list[Run], rank_by: Sequence[str] = HEADLINE_METRICS
     """The row model of the leaderboard for ``runs`` (one row per run)."""
     if not runs:
         raise LeaderboardError("no runs to put in a leaderboard")
+    one_transcript(runs)
     _unique_names(runs)
     flags_present = any(_flags_known(r) for r in runs)
     flag_tags: set[tuple[str, str]] = set()
@@ -310,8 +353,14 @@ def build_leaderboard(runs: list[Run], rank_by: Sequence[str] = HEADLINE_METRICS
     meta = _metric_meta(runs)
 
     present = {name for r in runs for name, v in r.values.items() if v is not None}
+    # Runs report a per-tag flag count for every enabled detector, 0 when it did not fire: a tag
+    # that is 0 in every row says nothing here and would only widen the table.
+    quiet_tags = {
+        n for n in present
+        if n.count(".") == 2 and n.split(".")[0] == "flags" and all(not r.values.get(n) for r in runs)
+    }
     metric_cols = sorted(
-        (n for n in present if _group_of(n) is not None), key=lambda n: (*_group_of(n), n)  # type: ignore[misc]
+        (n for n in present - quiet_tags if _group_of(n) is not None), key=lambda n: (*_group_of(n), n)  # type: ignore[misc]
     )
 
     # ranking
@@ -377,17 +426,6 @@ def build_leaderboard(runs: list[Run], rank_by: Sequence[str] = HEADLINE_METRICS
             "Not ranked: none of the headline metrics (" + ", ".join(f"`{m}`" for m in rank_by) + ") has a value in every run."
         )
     notes.append(rule)
-    transcripts = {
-        ((r.report.get("signature") or {}).get("inputs") or {}).get("transcript", {}).get("sha256")
-        or (r.report.get("transcript") or {}).get("sha256")
-        for r in ordered
-    }
-    if len(transcripts) > 1:
-        by_t = ", ".join(
-            f"{r.name}: {str(((r.report.get('signature') or {}).get('inputs') or {}).get('transcript', {}).get('sha256') or (r.report.get('transcript') or {}).get('sha256'))[:12]}"
-            for r in ordered
-        )
-        notes.append(f"Warning: the runs score different transcripts ({by_t}); their numbers are not comparable.")
     if len({_config_without_summary(r.report) for r in ordered}) > 1:
         keys = _differing_config_keys([r.report for r in ordered])
         notes.append(
@@ -663,7 +701,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run of each summary under RESULTS/runs/<summary>/<time>/ and RESULTS/multirun/<time>/<summary>/.",
     )
     parser.add_argument("run_dirs", nargs="*", metavar="RUN_DIR", help="run dir (holds report.json) or multirun dir (its subdirs do)")
-    parser.add_argument("--out", default="results/leaderboard", help="output directory (default: results/leaderboard)")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="output directory (default: a new RESULTS/leaderboards/<time>/; the committed board is "
+        "--out results/leaderboard)",
+    )
+    parser.add_argument("--transcript", metavar="SHA256_PREFIX", help="only runs on the transcript whose sha256 starts so")
     parser.add_argument("--results", default="results", help="where to look for runs when no RUN_DIR is given (default: results)")
     parser.add_argument(
         "--rank-by",
@@ -676,13 +720,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         dirs = expand_run_dirs(args.run_dirs) if args.run_dirs else latest_runs(args.results)
         if not dirs:
             raise LeaderboardError(f"{args.results}: no runs found (looked in runs/<summary>/<time>/ and multirun/<time>/<summary>/)")
-        board = build_leaderboard([load_run(d) for d in dirs], [m.strip() for m in args.rank_by.split(",") if m.strip()])
-        written = write_leaderboard(board, args.out, figure=not args.no_figure)
+        runs = [load_run(d) for d in dirs]
+        if args.transcript:
+            runs = [r for r in runs if str(transcript_sha(r.report) or "").startswith(args.transcript.lower())]
+            if not runs:
+                raise LeaderboardError(f"no run scores a transcript whose sha256 starts with {args.transcript}")
+        board = build_leaderboard(runs, [m.strip() for m in args.rank_by.split(",") if m.strip()])
+        out = args.out or Path(args.results) / "leaderboards" / time.strftime("%Y-%m-%d_%H-%M-%S")
+        written = write_leaderboard(board, out, figure=not args.no_figure)
     except LeaderboardError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"harness: error: {getattr(exc, 'filename', None) or args.out}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"harness: error: {getattr(exc, 'filename', None) or args.out or args.results}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     sys.stdout.write(render_table(board.columns, board.rows, "md"))
     for note in board.notes:

