@@ -126,7 +126,7 @@ def test_unknown_format_name_is_rejected(tmp_path):
         (["summary.pth=x"], "config: summary.pth: no such key; summary has: boilerplate_patterns, format, name, path, split "
                             "(add a new key with +summary.pth=VALUE)"),
         (["summary=plain"], "config: summary.path is missing; give it on the command line, e.g. summary.path=FILE"),
-        (["model=nli"], "config: model=nli: no such model; choose one of: hf_nli, llm, offline, trained"),
+        (["model=nli"], "config: model=nli: no such model; choose one of: cascade, gguf, hf_nli, llm, offline, trained"),
         (["-m", "summary=summify,wiki,summfy"], "config: summary=summfy: no such summary; choose one of: markdown, plain, summify, tldr_qa, wiki"),
     ],
 )

@@ -36,7 +36,7 @@ def test_interrupt_after_units_are_written_keeps_the_previous_run_whole(tmp_path
     result, config = run_result
     out = _previous_run(tmp_path)
 
-    def interrupted(report):
+    def interrupted(report, units=None):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(writer, "render_markdown", interrupted)
