@@ -85,13 +85,24 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
     extra: dict[str, Any] = {}
     if stages.get("align", True):
         unit_verdicts, models, extra["alignment"] = _claims_and_alignment(transcript, summary, cfg, timings)
+    quote_matches = {}
+    if any(u.kind == "quote" for u in summary.content_units):
+        from harness.quotes import apply_quote_verdicts, match_quotes
+
+        with _stage("quotes", timings):
+            quote_matches = match_quotes(transcript, summary, cfg.get("quotes"), unit_verdicts=unit_verdicts)
+        unit_verdicts = apply_quote_verdicts(unit_verdicts, quote_matches, transcript)
+    if unit_verdicts:
+        from harness.background import apply_background_verdicts
+
+        unit_verdicts = apply_background_verdicts(unit_verdicts, summary)
 
     flags: tuple[Flag, ...] = ()
     if stages.get("flags", True):
         from harness.flags import detect_flags
 
         with _stage("flags", timings):
-            flags = detect_flags(transcript, summary, unit_verdicts, cfg.get("flags"))
+            flags = detect_flags(transcript, summary, unit_verdicts, cfg.get("flags"), quote_matches=quote_matches)
 
     metric_names = list(cfg.get("metrics", ["units", "consistency"]))
     coverage = None
@@ -133,6 +144,7 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
         timings_s=timings,
         extra=extra,
         coverage=coverage,
+        quote_matches=quote_matches,
     )
 
 
