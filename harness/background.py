@@ -47,6 +47,8 @@ def apply_background_verdicts(unit_verdicts: Sequence[UnitVerdict], summary: Sum
     for uv in unit_verdicts:
         if kinds.get(uv.unit_id) in BACKGROUND_KINDS and uv.claims:
             out.append(replace(uv, label="not_checkable", score=None, reason=background_reason(uv)))
+        elif kinds.get(uv.unit_id) in BACKGROUND_KINDS:
+            out.append(replace(uv, reason=f"background, not checked: {uv.reason}" if uv.reason else "background"))
         else:
             out.append(uv)
     return tuple(out)

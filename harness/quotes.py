@@ -246,7 +246,7 @@ def quote_text(unit: SummaryUnit) -> QuoteText | None:
     else:
         inner = unit.text_plain.strip().strip("\"“”'")
         attribution = None
-    inner = _EDITORIAL.sub(" ", inner).strip()
+    inner = re.sub(r"\s+", " ", _EDITORIAL.sub(" ", inner)).strip()
     parts = tuple(p.strip(" ,;:") for p in _ELLIPSIS.split(inner))
     parts = tuple(p for p in parts if tokens_of(p))
     if not parts:
@@ -355,11 +355,12 @@ def _align_at(q: Sequence[str], index: TokenIndex, diag: int, cfg: QuoteConfig) 
     first_w, last_w = run[0][1], run[-1][1]
     # The run's edges may hold a word matched too early ("a it, and it seems"): try trimming a
     # few words off each edge and keep the span with the most quoted words and fewest extras.
-    best: tuple[float, int, int, tuple] | None = None
+    best: tuple[tuple[int, int, int], int, int, tuple] | None = None
     for a in range(first_w, min(first_w + 5, last_w + 1)):
         for b in range(last_w, max(last_w - 5, a - 1), -1):
             scored = _diff(q, window[a : b + 1], cfg)
-            key = scored[0] - scored[1] - 0.01 * (b - a)
+            # fewest differences, then most quoted words, then the shortest span
+            key = (scored[0] - scored[1], scored[0], a - b)
             if best is None or key > best[0]:
                 best = (key, a, b, scored)
     if best is None:
@@ -376,27 +377,45 @@ def _diff(q: Sequence[str], span: Sequence[str], cfg: QuoteConfig) -> tuple[int,
     diff: list[str] = []
     matched = extra = 0
     meaning = False
+    # adjacent edit operations read as one difference ("timber→oak completely")
+    groups: list[tuple[list[str], list[str], str | None]] = []
+    pending: tuple[list[str], list[str], str | None] | None = None
     for op in Levenshtein.opcodes(list(q), list(span)):
-        qs, ss = list(q[op.src_start : op.src_end]), list(span[op.dest_start : op.dest_end])
         if op.tag == "equal":
-            matched += len(qs)
+            matched += op.src_end - op.src_start
+            if pending is not None:
+                groups.append(pending)
+                pending = None
             continue
-        before = span[op.dest_start - 1] if op.dest_start > 0 else None
-        if op.tag == "insert":
+        if pending is None:
+            before = span[op.dest_start - 1] if op.dest_start > 0 else None
+            pending = ([], [], before)
+        pending[0].extend(q[op.src_start : op.src_end])
+        pending[1].extend(span[op.dest_start : op.dest_end])
+    if pending is not None:
+        groups.append(pending)
+    for qs, ss, before in groups:
+        if not qs:
             if _is_free(ss, cfg, before):
                 continue
             extra += len(ss)
             diff.append("+" + " ".join(ss))
-        elif op.tag == "delete":
+        elif not ss:
             if all(t in cfg.fillers for t in qs):
                 continue
             diff.append("-" + " ".join(qs))
         else:
-            extra += len(ss)
+            kept = [t for t in ss if t not in cfg.fillers]
+            extra += len(kept)
             diff.append(f"{' '.join(qs)}→{' '.join(ss)}")
-        changed = set(qs) ^ set(ss)
-        if changed & cfg.meaning_words or any(t.isdigit() for t in changed):
-            meaning = True
+    if diff:
+        # meaning changes when a negation or a number is in one and not the other (a restart
+        # that repeats "couldn't" changes nothing)
+        qset, sset = set(q), set(span)
+        neg_q, neg_s = qset & cfg.meaning_words, sset & cfg.meaning_words
+        num_q = {t for t in qset if t.isdigit()}
+        num_s = {t for t in sset if t.isdigit()}
+        meaning = neg_q != neg_s or num_q != num_s
     return matched, extra, tuple(diff), meaning
 
 
@@ -545,7 +564,10 @@ class QuoteMatcher:
             for q in parts[1:]:
                 prev = chain[-1]
                 hi = min(len(self.index.tokens), prev.end + self.cfg.max_ellipsis_gap_tokens * 2 + len(q))
-                nxt = next((a for a in self._align_part(q, prev.end, hi) if self._gap_ok(prev.end, a.start)), None)
+                nxt = next(
+                    (a for a in self._align_part(q, prev.end, hi) if a.recall >= 0.5 and self._gap_ok(prev.end, a.start)),
+                    None,
+                )
                 if nxt is None:
                     break
                 chain.append(nxt)

@@ -279,6 +279,7 @@ def detect_misspelled_entity(ctx: FlagContext, params: Mapping[str, Any]) -> Ite
                 confirmed = _summary_spelling_confirmed(ctx, word, variant.token)
                 if confirmed is not None:
                     times = {0: "as a speaker name", 1: "once"}.get(n_occ, f"{n_occ} times")
+                    at = f", first at {clock(evidence[0].start_s)}" if evidence and evidence[0].start_s is not None else ""
                     yield Flag(
                         tag="transcript_spelling",
                         severity=severity(params, "transcript_spelling_severity"),

@@ -64,7 +64,7 @@ COMMENTARY = re.compile(
 _OPEN_QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»"}
 _LEAD_MARKUP = re.compile(r"^(?:\*\*|__|\*|_)*")
 _ATTRIBUTION = re.compile(
-    r"^\s*[-–—―]+\s*([A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|de|van|von|der|la|le)){0,3})\s*(?=$|\n|[-–—(,])"
+    r"\s*[-–—―]+\s*([A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|de|van|von|der|la|le)){0,3})\s*(?=$|\n|[-–—(,])"
 )
 
 
