@@ -353,11 +353,12 @@ def _align_at(q: Sequence[str], index: TokenIndex, diag: int, cfg: QuoteConfig) 
     if run2 is not None and len(run2) >= len(run):
         run = [(a, b + lo2) for a, b in run2]
     first_w, last_w = run[0][1], run[-1][1]
-    # The run's edges may hold a word matched too early ("a it, and it seems"): try trimming a
-    # few words off each edge and keep the span with the most quoted words and fewest extras.
+    # The run's edges may hold a word matched too early ("a it, and it seems") or stop short of
+    # one ("that default, uh, state"): try moving each edge a few words either way and keep the
+    # span with the fewest differences.
     best: tuple[tuple[int, int, int], int, int, tuple] | None = None
-    for a in range(first_w, min(first_w + 5, last_w + 1)):
-        for b in range(last_w, max(last_w - 5, a - 1), -1):
+    for a in range(max(0, first_w - 4), min(first_w + 9, last_w + 1)):
+        for b in range(min(len(window) - 1, last_w + 4), max(last_w - 9, a - 1), -1):
             scored = _diff(q, window[a : b + 1], cfg)
             # fewest differences, then most quoted words, then the shortest span
             key = (scored[0] - scored[1], scored[0], a - b)
