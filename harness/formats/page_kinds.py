@@ -50,13 +50,21 @@ _INTERPRETIVE_VERBS = (
     r"highlights?|underscores?|emphasi[sz]es?|illustrates?|reflects?|raises?|suggests?|shows?|"
     r"demonstrates?|indicates?|signals?|reveals?|reinforces?|connects?|aligns?|resonates?|"
     r"encapsulates?|captures?|points? to|speaks? to|serves? as|adds?|invites?|challenges?|"
-    r"prompts?|offers?|provides?|sets? the stage|ties? into|contributes?|implies|is (?:significant|crucial|"
+    r"prompts?|offers?|provides?|sets? the stage|ties? into|contributes?|implies|encourages?|humani[sz]es?|"
+    r"creates? (?:a|an) \w+ (?:environment|atmosphere)|enrich(?:es)?|sheds? light|reframes?|"
+    r"adds? (?:depth|a layer|weight|nuance|richness)|is (?:significant|crucial|"
     r"important|relevant|notable|key|essential|vital|particularly|a (?:crucial|key|significant|critical))|"
     r"are (?:significant|crucial|important|relevant|essential)|matters?|has (?:significant|profound|important)"
 )
 COMMENTARY = re.compile(
     r"^(?:(?:This|These|That|Such|Both)(?:\s+[\w'’-]+){0,3}?\s+(?:" + _INTERPRETIVE_VERBS + r")\b"
     r"|(?:Overall|In summary|In conclusion|Ultimately|In essence|All in all)\b"
+    r"|(?:The|Its|Their|His|Her) significance\b|Recognizing (?:this|that)\b"
+    # "Abbeel's insights into … raise questions", "His views on … highlight …"
+    r"|(?:[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)?(?:'s|’s|'|’)|His|Her|Their)\s+(?:[\w-]+\s+){0,2}"
+    r"(?:insights?|perspectives?|views?|reflections?|emphasis|thoughts|analysis|ability|uncertainty|focus|vision)\b"
+    r"[^.;]*?\b(?:highlight|underscore|reflect|raise|contribute|provide|offer|add|connect|resonate|challenge|"
+    r"illustrate|spark|serve|enrich|emphasi[sz]e|suggest)s?\b"
     r"|(?:The|This) (?:episode|conversation|discussion|podcast|interview) (?:is|serves|offers|provides|"
     r"presents|highlights|underscores|emphasizes|reflects|illustrates)\b)",
 )
@@ -144,6 +152,13 @@ def _bio_zone_signal(lines: Sequence[str]) -> bool:
     return False
 
 
+def _is_tagline(content: str) -> bool:
+    """A short descriptor under a title ("Canadian musician", "Internet personality"): a few
+    words, no sentence punctuation, no quotation."""
+    plain = strip_markup(content)
+    return 0 < len(plain.split()) <= 6 and not re.search(r"[.!?:;\"“]", plain)
+
+
 class KindState(BlockState):
     """``BlockState`` that gives each paragraph its page kind (module docstring) when it flushes.
 
@@ -154,6 +169,7 @@ class KindState(BlockState):
     def __init__(self, page: PageBuilder) -> None:
         super().__init__(page, "sentence")
         self.bio_zone = _bio_zone_signal(page.lines)
+        self.has_sections = any((h := HEADING.match(line)) and len(h.group(1)) >= 2 for line in page.lines)
         self._last_kind: str | None = None  # kind of the last paragraph, for glosses
         self._last_section: str | None = None
 
@@ -195,8 +211,11 @@ class KindState(BlockState):
         item = lines[0].lead is not None
         nested = item and lines[0].lead > 0 and not quoted
         role = self._role()
-        if role == "background" or (self._in_lead() and (self.bio_zone or INFOBOX_ITEM.match(lines[0].raw))):
-            page.emit_paragraph(lines, kind="background", section=section, mode=mode)
+        lead = self._in_lead()
+        tagline = lead and self.has_sections and _is_tagline(content)
+        if role == "background" or (lead and (self.bio_zone or INFOBOX_ITEM.match(lines[0].raw) or tagline)):
+            # an infobox item is one unit ("Spouse: Tammy Roberts (m. 1989)" is no two sentences)
+            page.emit_paragraph(lines, kind="background", section=section, mode="whole" if item else mode)
             return "background"
         if _BOLD_ONLY.match(content):
             page.emit_paragraph(lines, kind="heading", section=section, mode="whole")
