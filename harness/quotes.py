@@ -15,8 +15,11 @@ token-level edit operations, and the densest run of matches is the span. The res
 (``QuoteMatch``) is one of
 
 * ``verbatim`` — every quoted word said, in order, nothing else said in between but fillers;
-* ``near_verbatim`` — at least ``near_min_recall`` of the quoted words said in order and at least
-  ``near_min_precision`` of the span's words quoted; the word-level ``diff`` is reported;
+* ``near_verbatim`` — at least ``near_min_recall`` of the quoted words said in order, at least
+  ``near_min_precision`` of the span's words quoted (``near_min_precision_full_recall`` when at
+  least ``near_full_recall`` of the quote is said: an unmarked omission), and at most
+  ``near_max_missing_content`` quoted content words missing or replaced; the word-level
+  ``diff`` is reported;
 * ``paraphrased`` — the words are not said, but the best passage (the lexical candidates and, in
   a run, the verifier's evidence) has a MiniLM cosine of at least ``paraphrase_min_similarity``;
 * ``not_found``.
@@ -163,6 +166,9 @@ class QuoteConfig:
     enabled: bool
     near_min_recall: float
     near_min_precision: float
+    near_full_recall: float
+    near_min_precision_full_recall: float
+    near_max_missing_content: int
     paraphrase_min_similarity: float
     max_ellipsis_gap_s: float
     max_ellipsis_gap_tokens: int
@@ -186,14 +192,15 @@ class QuoteConfig:
             cfg = OmegaConf.to_container(OmegaConf.load(DEFAULT_CONFIG), resolve=True)  # type: ignore[assignment]
         assert cfg is not None
         required = (
-            "enabled", "near_min_recall", "near_min_precision", "paraphrase_min_similarity", "max_ellipsis_gap_s",
+            "enabled", "near_min_recall", "near_min_precision", "near_full_recall", "near_min_precision_full_recall",
+            "near_max_missing_content", "paraphrase_min_similarity", "max_ellipsis_gap_s",
             "max_ellipsis_gap_tokens", "candidates", "window_pad_tokens", "max_inner_gap_tokens", "fillers",
             "meaning_words",
         )
         missing = [k for k in required if k not in cfg]
         if missing:
             raise ConfigError(f"quotes: missing setting(s) {', '.join(missing)}")
-        for key in ("near_min_recall", "near_min_precision", "paraphrase_min_similarity"):
+        for key in ("near_min_recall", "near_min_precision", "near_full_recall", "near_min_precision_full_recall", "paraphrase_min_similarity"):
             if not 0.0 <= float(cfg[key]) <= 1.0:
                 raise ConfigError(f"quotes.{key} must be in [0, 1], got {cfg[key]!r}")
         if int(cfg["candidates"]) < 1:
@@ -209,6 +216,9 @@ class QuoteConfig:
             enabled=bool(cfg["enabled"]),
             near_min_recall=float(cfg["near_min_recall"]),
             near_min_precision=float(cfg["near_min_precision"]),
+            near_full_recall=float(cfg["near_full_recall"]),
+            near_min_precision_full_recall=float(cfg["near_min_precision_full_recall"]),
+            near_max_missing_content=int(cfg["near_max_missing_content"]),
             paraphrase_min_similarity=float(cfg["paraphrase_min_similarity"]),
             max_ellipsis_gap_s=float(cfg["max_ellipsis_gap_s"]),
             max_ellipsis_gap_tokens=int(cfg["max_ellipsis_gap_tokens"]),
@@ -268,6 +278,7 @@ class _Alignment:
     extra: int  # span tokens not quoted, fillers and repeats left out
     diff: tuple[str, ...]
     meaning: bool
+    missing_content: int = 0  # quoted content words (not stop words) not said
 
     @property
     def recall(self) -> float:
@@ -366,17 +377,21 @@ def _align_at(q: Sequence[str], index: TokenIndex, diag: int, cfg: QuoteConfig) 
                 best = (key, a, b, scored)
     if best is None:
         return None
-    _, first_w, last_w, (matched, extra, diff, meaning) = best
-    return _Alignment(lo + first_w, lo + last_w + 1, matched, len(q), extra, diff, meaning)
+    _, first_w, last_w, (matched, extra, diff, meaning, missing) = best
+    return _Alignment(lo + first_w, lo + last_w + 1, matched, len(q), extra, diff, meaning, missing)
 
 
-def _diff(q: Sequence[str], span: Sequence[str], cfg: QuoteConfig) -> tuple[int, int, tuple[str, ...], bool]:
-    """Quote words said, extra span words (fillers and repeats aside), the word-level diff, and
-    whether a difference touches a negation or a number."""
+def _diff(q: Sequence[str], span: Sequence[str], cfg: QuoteConfig) -> tuple[int, int, tuple[str, ...], bool, int]:
+    """Quote words said, extra span words (fillers and repeats aside), the word-level diff,
+    whether a difference touches a negation or a number, and how many quoted content words
+    (not stop words) are not said."""
     from rapidfuzz.distance import Levenshtein
 
+    from harness.flags.text import stop_words
+
+    stop = stop_words()
     diff: list[str] = []
-    matched = extra = 0
+    matched = extra = missing = 0
     meaning = False
     # adjacent edit operations read as one difference ("timber→oak completely")
     groups: list[tuple[list[str], list[str], str | None]] = []
@@ -396,6 +411,7 @@ def _diff(q: Sequence[str], span: Sequence[str], cfg: QuoteConfig) -> tuple[int,
     if pending is not None:
         groups.append(pending)
     for qs, ss, before in groups:
+        missing += sum(1 for t in qs if t not in stop and t not in cfg.fillers)
         if not qs:
             if _is_free(ss, cfg, before):
                 continue
@@ -417,7 +433,7 @@ def _diff(q: Sequence[str], span: Sequence[str], cfg: QuoteConfig) -> tuple[int,
         num_q = {t for t in qset if t.isdigit()}
         num_s = {t for t in sset if t.isdigit()}
         meaning = neg_q != neg_s or num_q != num_s
-    return matched, extra, tuple(diff), meaning
+    return matched, extra, tuple(diff), meaning, missing
 
 
 def _densest_run(q: Sequence[str], window: Sequence[str], max_gap: int) -> list[tuple[int, int]] | None:
@@ -470,6 +486,10 @@ class _Chain:
     @property
     def precision(self) -> float:
         return self.matched / (self.matched + self.extra) if self.matched + self.extra else 0.0
+
+    @property
+    def missing_content(self) -> int:
+        return sum(p.missing_content for p in self.parts)
 
 
 class QuoteMatcher:
@@ -575,7 +595,8 @@ class QuoteMatcher:
             if len(chain) < len(parts):
                 # a part not found: score the chain as if that part's words were all missing
                 missing = sum(len(q) for q in parts[len(chain) :])
-                chain.append(_Alignment(chain[-1].end, chain[-1].end, 0, missing, 0, ("-" + " … ".join(" ".join(q) for q in parts[len(chain) :]),), False))
+                lost = "-" + " … ".join(" ".join(q) for q in parts[len(chain) :])
+                chain.append(_Alignment(chain[-1].end, chain[-1].end, 0, missing, 0, (lost,), False, missing))
             cand = _Chain(tuple(chain))
             if best is None or (cand.matched - 0.5 * cand.extra) > (best.matched - 0.5 * best.extra):
                 best = cand
@@ -601,7 +622,14 @@ class QuoteMatcher:
             cs = int(self.index.starts[chain.start])
             ce = int(self.index.ends[chain.end - 1])
             exact = all(p.exact for p in chain.parts)
-            near = chain.recall >= cfg.near_min_recall and chain.precision >= cfg.near_min_precision
+            near = (
+                chain.recall >= cfg.near_min_recall
+                and (
+                    chain.precision >= cfg.near_min_precision
+                    or (chain.recall >= cfg.near_full_recall and chain.precision >= cfg.near_min_precision_full_recall)
+                )
+                and chain.missing_content <= cfg.near_max_missing_content
+            )
             if exact or near:
                 diff = tuple(d for p in chain.parts for d in p.diff)
                 speaker, speakers = self._span_speakers(chain.start, chain.end)
