@@ -829,36 +829,82 @@ def quote_record(m: QuoteMatch) -> dict[str, Any]:
 def survey(manifest: Path, out: Path, cfg: QuoteConfig, *, limit: int | None = None) -> dict[str, Any]:
     """Match the quotes of every row of a corpus manifest (JSONL with ``transcript``, ``summary``,
     ``format``, optional ``transcript_format``); writes one JSON line per quote to ``out`` and
-    returns the class counts."""
+    returns the class counts.
+
+    Records carry ids, line, class, similarity, offsets and times, never page or transcript
+    text. Progress goes to ``<out>.partial`` page by page, so an interrupted survey resumes
+    where it stopped; the finished file replaces ``out`` in one rename.
+    """
     from harness.formats import FormatOptions, load_summary
-    from harness.textio import atomic_write_text
     from harness.transcript import load_transcript
 
     rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip()]
     if limit:
         rows = rows[:limit]
-    records = []
+    partial = out.with_name(out.name + ".partial")
+    done_pages: set[str] = set()
+    records: list[dict[str, Any]] = []
+    if partial.exists():
+        for line in partial.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                done_pages.add(rec["row"])
+                if rec.get("unit_id"):
+                    records.append(rec)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    encoder = None
+    with partial.open("a", encoding="utf-8") as progress:
+        for i, row in enumerate(rows):
+            episode = str(row.get("episode_id"))
+            key = f"{episode}|{row.get('system')}"
+            base = manifest.parent
+            if key in done_pages:
+                continue
+            if not (base / str(row["summary"])).is_file() or not (base / str(row["transcript"])).is_file():
+                log.warning("%s: summary or transcript given as text, not a file: skipped", key)
+                continue
+            transcript = load_transcript(str(base / row["transcript"]), row.get("transcript_format", "auto"))
+            summary = load_summary(str(base / row["summary"]), row.get("format", "markdown"), FormatOptions())
+            matcher = QuoteMatcher(transcript, cfg, encoder, summary.title)
+            lines = []
+            for unit in summary.content_units:
+                if unit.kind != "quote":
+                    continue
+                m = matcher.match(unit)
+                if m is None:
+                    continue
+                rec = {
+                    "row": key,
+                    "episode_id": episode,
+                    "summary_sha256": summary.sha256,
+                    "line": unit.line_no,
+                    "unit_id": unit.unit_id,
+                    "class": m.match_class,
+                    "similarity": m.similarity,
+                    "char_start": m.char_start,
+                    "char_end": m.char_end,
+                    "start_s": None if m.start_s is None else round(m.start_s, 2),
+                    "end_s": None if m.end_s is None else round(m.end_s, 2),
+                    "parts": m.parts,
+                    "meaning_changed": m.meaning_changed,
+                    "diff_count": len(m.diff),
+                }
+                records.append(rec)
+                lines.append(json.dumps(rec) + "\n")
+            encoder = matcher._encoder if matcher._encoder is not None else encoder
+            # a page with no quotes still marks its episode done
+            n_quotes = len(lines)
+            lines = lines or [json.dumps({"row": key, "unit_id": None}) + "\n"]
+            progress.write("".join(lines))
+            progress.flush()
+            log.info("%d/%d %s: %d quotes", i + 1, len(rows), key, n_quotes)
     counts: dict[str, int] = {c: 0 for c in ("verbatim", "near_verbatim", "paraphrased", "not_found")}
-    for i, row in enumerate(rows):
-        base = manifest.parent
-        transcript = load_transcript(str(base / row["transcript"]), row.get("transcript_format", "auto"))
-        summary = load_summary(str(base / row["summary"]), row.get("format", "markdown"), FormatOptions())
-        matches = match_quotes(transcript, summary, cfg)
-        units = {u.unit_id: u for u in summary.units}
-        for uid, m in matches.items():
-            counts[m.match_class] += 1
-            rec = {
-                "episode_id": row.get("episode_id"),
-                "summary_sha256": summary.sha256,
-                "line": units[uid].line_no,
-                "unit_id": uid,
-                **{k: v for k, v in quote_record(m).items() if k not in ("quote", "span")},
-                "char_start": m.char_start,
-                "char_end": m.char_end,
-            }
-            records.append(rec)
-        log.info("%d/%d %s: %d quotes", i + 1, len(rows), row.get("episode_id"), len(matches))
-    atomic_write_text(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    for rec in records:
+        counts[rec["class"]] += 1
+    from harness.textio import atomic_write_text
+
+    atomic_write_text(out, "".join(json.dumps(r) + "\n" for r in records))
+    partial.unlink()
     return {"pages": len(rows), "quotes": len(records), "classes": counts}
 
 

@@ -282,3 +282,27 @@ def test_held_out_hand_check_agreement(cfg):
         m = QuoteMatcher(t, cfg, None, s.title).match(unit)
         agree += m.match_class == r["my_class"]
     assert agree >= 27, f"{agree}/30"
+
+
+def test_survey_writes_classes_without_text_and_resumes(tmp_path, cfg):
+    import json
+
+    from harness.quotes import survey
+
+    manifest = tmp_path / "manifest.jsonl"
+    row = {
+        "episode_id": "tidewater-7",
+        "system": "notes",
+        "transcript": str(DATA / "quotes" / "harbor_talk.txt"),
+        "transcript_format": "text",
+        "summary": str(DATA / "summaries" / "notes_page.md"),
+        "format": "markdown",
+    }
+    manifest.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    out = tmp_path / "survey.jsonl"
+    result = survey(manifest, out, cfg)
+    assert result["classes"] == {"verbatim": 3, "near_verbatim": 0, "paraphrased": 0, "not_found": 0}
+    records = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["line"] for r in records] == [25, 28, 30]
+    assert all("span" not in r and "quote" not in r and "diff" not in r for r in records)  # no text
+    assert not (tmp_path / "survey.jsonl.partial").exists()
