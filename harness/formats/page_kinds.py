@@ -42,8 +42,9 @@ _ARGUMENT_SECTION = re.compile(r"\b(?:arguments?|insights?|takeaways?|key (?:poi
 INFOBOX_ITEM = re.compile(r"^\s*[-*+]\s+(?:\*\*|__)([^*_\n]{1,40}?)(?::(?:\*\*|__)|(?:\*\*|__)\s*:)\s*\S")
 _SOURCE_LINE = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?sources?(?:\*\*|__)?\s*:", re.I)
 # A bold title opening a bullet ("**Title**: body", "**Title:** body").
-_BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)([^*_\n]{1,120}?)(?::(?:\*\*|__)|(?:\*\*|__)\s*[:.\-–—])\s*")
-_BOLD_ONLY = re.compile(r"^\s*(?:\*\*|__)[^*_\n]{1,120}(?:\*\*|__)\s*:?\s*$")
+_BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)([^*_\n]{1,120}?)(?::(?:\*\*|__)|(?:\*\*|__)\s*[:\-–—])\s*")
+# A title, not a claim: a short bold line without a full stop ("**Key points**:").
+_BOLD_ONLY = re.compile(r"^\s*(?:\*\*|__)(?=[^*_\n]{1,80}(?:\*\*|__))(?:\S+\s*){1,8}?(?<![.!?])(?:\*\*|__)\s*:?\s*$")
 
 # Interpretive sentences: "This/These/Such (noun){0,3} <verb>", "Overall, …", "…, which is crucial".
 _INTERPRETIVE_VERBS = (
@@ -59,7 +60,7 @@ _INTERPRETIVE_VERBS = (
 COMMENTARY = re.compile(
     r"^(?:(?:This|These|That|Such|Both)(?:\s+[\w'’-]+){0,3}?\s+(?:" + _INTERPRETIVE_VERBS + r")\b"
     r"|(?:Overall|In summary|In conclusion|Ultimately|In essence|All in all)\b"
-    r"|(?:The|Its|Their|His|Her) significance\b|Recognizing (?:this|that)\b"
+    r"|(?:The|Its|Their|His|Her) significance (?:lies|here|of this|is)\b|Recognizing (?:this|that)\b"
     # "Abbeel's insights into … raise questions", "His views on … highlight …"
     r"|(?:[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)?(?:'s|’s|'|’)|His|Her|Their)\s+(?:[\w-]+\s+){0,2}"
     r"(?:insights?|perspectives?|views?|reflections?|emphasis|thoughts|analysis|ability|uncertainty|focus|vision)\b"
@@ -172,12 +173,15 @@ class KindState(BlockState):
         self.has_sections = any((h := HEADING.match(line)) and len(h.group(1)) >= 2 for line in page.lines)
         self._last_kind: str | None = None  # kind of the last paragraph, for glosses
         self._last_section: str | None = None
+        self._left_lead = False  # once a content section opens, the lead zone is over for good
 
     # -- where a paragraph sits ---------------------------------------------------------------
 
     def _in_lead(self) -> bool:
-        """Before the first content section (only the page title, if any, is open)."""
-        return all(level == 1 for level, _ in self.headings) and not self.boxes
+        """Before the first content section: only the page's first title, if any, has been seen."""
+        if self.headings and (len(self.headings) > 1 or self.headings[0][0] > 1 or self.headings[0][1] != self.title):
+            self._left_lead = True
+        return not self._left_lead and not self.boxes
 
     def _role(self) -> str | None:
         for _, text in reversed(self.headings):
@@ -212,7 +216,7 @@ class KindState(BlockState):
         nested = item and lines[0].lead > 0 and not quoted
         role = self._role()
         lead = self._in_lead()
-        tagline = lead and self.has_sections and _is_tagline(content)
+        tagline = lead and self.has_sections and not item and _is_tagline(content)
         if role == "background" or (lead and (self.bio_zone or INFOBOX_ITEM.match(lines[0].raw) or tagline)):
             # an infobox item is one unit ("Spouse: Tammy Roberts (m. 1989)" is no two sentences)
             page.emit_paragraph(lines, kind="background", section=section, mode="whole" if item else mode)
