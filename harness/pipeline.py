@@ -216,6 +216,13 @@ def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[
             out.append(
                 {"check": "misattribution", "reason": f"the transcript names only one speaker ({speakers[0]})"}
             )
+    if flag_on("misattributed_quote") and len(speakers) < 2 and any(u.kind == "quote" for u in summary.content_units):
+        out.append(
+            {
+                "check": "misattributed_quote",
+                "reason": "the transcript names fewer than two speakers, so who said a quotation cannot be checked",
+            }
+        )
     timed = bool(transcript.blocks)
     if not timed:
         if flag_on("wrong_timestamp"):

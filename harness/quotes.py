@@ -34,14 +34,13 @@ with most turns who is not the host).
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import logging
 import math
 import re
 import sys
 from collections import defaultdict
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -768,8 +767,7 @@ def quote_evidence(transcript: Transcript, m: QuoteMatch) -> Evidence | None:
         return None
     from harness.flags.text import evidence_from_span
 
-    ev = evidence_from_span(transcript, m.char_start, m.char_end, score=m.similarity, max_words=10_000)
-    return replace(ev, speaker=ev.speaker)
+    return evidence_from_span(transcript, m.char_start, m.char_end, score=m.similarity, max_words=10_000)
 
 
 def apply_quote_verdicts(
