@@ -306,3 +306,16 @@ def test_survey_writes_classes_without_text_and_resumes(tmp_path, cfg):
     assert [r["line"] for r in records] == [25, 28, 30]
     assert all("span" not in r and "quote" not in r and "diff" not in r for r in records)  # no text
     assert not (tmp_path / "survey.jsonl.partial").exists()
+
+
+def test_units_jsonl_rows_carry_kind_and_quote_match(talk, notes, cfg):
+    from harness.report.records import unit_records
+    from harness.types import RunResult
+
+    matches = match_quotes(talk, notes, cfg, encoder=False)
+    result = RunResult(signature={}, transcript=talk, summary=notes, quote_matches=matches)
+    rows = {r["line_no"]: r for r in unit_records(result)}
+    assert rows[25]["kind"] == "quote" and rows[26]["kind"] == "quote_gloss"
+    qm = rows[25]["quote_match"]
+    assert qm["class"] == "verbatim" and qm["speaker"] == "Ovid Marsh" and qm["start_s"] == pytest.approx(18.0, abs=1)
+    assert "quote_match" not in rows[26]
