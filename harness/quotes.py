@@ -566,6 +566,16 @@ class QuoteMatcher:
         out.sort(key=lambda a: (-(a.matched - 0.5 * a.extra), a.start))
         return out
 
+    def _span_text(self, start: int, end: int) -> str:
+        """The spoken text of ``Transcript.text[start:end]``: within one turn the slice itself;
+        across turns the turns' pieces joined by a space (speaker labels and timestamp links
+        between them left out)."""
+        pieces = []
+        for seg in self.transcript.segments:
+            if seg.is_content and seg.char_start < end and start < seg.char_end:
+                pieces.append(self.transcript.text[max(start, seg.char_start) : min(end, seg.char_end)].strip())
+        return " ".join(p for p in pieces if p) or self.transcript.text[start:end]
+
     def _gap_ok(self, prev_end: int, nxt_start: int) -> bool:
         if nxt_start < prev_end:
             return False
@@ -639,7 +649,7 @@ class QuoteMatcher:
                     similarity=round(min(chain.recall, chain.precision), 4),
                     char_start=cs,
                     char_end=ce,
-                    span=self.transcript.text[cs:ce],
+                    span=self._span_text(cs, ce),
                     start_s=self.transcript.time_at(cs),
                     end_s=self.transcript.time_at(ce),
                     speaker=speaker,
@@ -672,7 +682,7 @@ class QuoteMatcher:
             similarity=round(best_sim, 4),
             char_start=cs,
             char_end=ce,
-            span=self.transcript.text[cs:ce] if best_span else None,
+            span=self._span_text(cs, ce) if best_span else None,
             start_s=self.transcript.time_at(cs) if cs is not None else None,
             end_s=self.transcript.time_at(ce) if ce is not None else None,
             speaker=speaker,

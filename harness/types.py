@@ -437,7 +437,8 @@ class QuoteMatch:
             embedding cosine of the best passage.
         char_start: offset of the matched span in ``Transcript.text`` (``None`` when not found).
         char_end: end of the matched span.
-        span: the transcript text of the span, verbatim.
+        span: the transcript text of the span, verbatim (across turns, the turns' pieces joined
+            by a space, without the speaker labels between them).
         start_s: time of the span's start (``None`` without timestamps or when not found).
         end_s: time of the span's end.
         speaker: who says most of the span (``None`` where the transcript names nobody).

@@ -319,3 +319,9 @@ def test_units_jsonl_rows_carry_kind_and_quote_match(talk, notes, cfg):
     qm = rows[25]["quote_match"]
     assert qm["class"] == "verbatim" and qm["speaker"] == "Ovid Marsh" and qm["start_s"] == pytest.approx(18.0, abs=1)
     assert "quote_match" not in rows[26]
+
+
+def test_span_across_turns_leaves_out_the_speaker_label(talk, cfg):
+    m = match_one(talk, '"And the caulking? Cotton first, then oakum."', cfg)
+    assert m.span == "And the caulking? Cotton first, then oakum"
+    assert "Ovid Marsh" in talk.text[m.char_start : m.char_end]  # the raw slice holds the label

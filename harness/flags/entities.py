@@ -277,6 +277,8 @@ def detect_misspelled_entity(ctx: FlagContext, params: Mapping[str, Any]) -> Ite
                 evidence = _occurrence_evidence(ctx, variant.token)
                 at = f" ({clock(evidence[0].start_s)})" if evidence and evidence[0].start_s is not None else ""
                 confirmed = _summary_spelling_confirmed(ctx, word, variant.token)
+                if confirmed is not None and _short_form(word, variant.token):
+                    continue  # "Jeff" for the page's "Geoffrey": a short form the speaker uses, no error
                 if confirmed is not None:
                     times = {0: "as a speaker name", 1: "once"}.get(n_occ, f"{n_occ} times")
                     at = f", first at {clock(evidence[0].start_s)}" if evidence and evidence[0].start_s is not None else ""
@@ -310,6 +312,14 @@ def detect_misspelled_entity(ctx: FlagContext, params: Mapping[str, Any]) -> Ite
                     evidence=evidence,
                 )
     yield from _caption_garbles(ctx, params)
+
+
+def _short_form(a: str, b: str) -> bool:
+    """Whether one name is a short form of the other (Jeff / Geoffrey): the shorter phonetic
+    skeleton starts the longer one."""
+    sa, sb = skeleton(a), skeleton(b)
+    shorter, longer = sorted((sa, sb), key=len)
+    return 2 <= len(shorter) < len(longer) and longer.startswith(shorter)
 
 
 def _spelled(word: str, text: str) -> bool:
