@@ -42,6 +42,8 @@ def unit_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
     units = summary.units
     chars_total = sum(len(u.text_plain) for u in units)
     chars_boiler = sum(len(u.text_plain) for u in units if u.boilerplate)
+    chars_content = chars_total - chars_boiler
+    chars_background = sum(len(u.text_plain) for u in summary.content_units if u.kind == "background")
     return (
         MetricResult(
             name="units.content",
@@ -54,6 +56,14 @@ def unit_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
             value=round(chars_boiler / chars_total, 6) if chars_total else 0.0,
             higher_is_better=False,
             description="Share of the page's unit characters that are site boilerplate, not summary.",
+        ),
+        MetricResult(
+            name="units.background_share",
+            value=round(chars_background / chars_content, 6) if chars_content else 0.0,
+            higher_is_better=False,
+            description="Share of the page's content characters that are background (a bio box: what the "
+            "page adds about a person, not a claim about the conversation; not scored).",
+            note="not a quality judgement on its own: background can be accurate and useful",
         ),
         MetricResult(
             name="units.content_words",

@@ -103,13 +103,24 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
     extra: dict[str, Any] = {}
     if stages.get("align", True):
         unit_verdicts, models, extra["alignment"] = _claims_and_alignment(transcript, summary, cfg, timings, verifiers)
+    quote_matches = {}
+    if any(u.kind == "quote" for u in summary.content_units):
+        from harness.quotes import apply_quote_verdicts, match_quotes
+
+        with _stage("quotes", timings):
+            quote_matches = match_quotes(transcript, summary, cfg.get("quotes"), unit_verdicts=unit_verdicts)
+        unit_verdicts = apply_quote_verdicts(unit_verdicts, quote_matches, transcript)
+    if unit_verdicts:
+        from harness.background import apply_background_verdicts
+
+        unit_verdicts = apply_background_verdicts(unit_verdicts, summary)
 
     flags: tuple[Flag, ...] = ()
     if stages.get("flags", True):
         from harness.flags import detect_flags
 
         with _stage("flags", timings):
-            flags = detect_flags(transcript, summary, unit_verdicts, cfg.get("flags"))
+            flags = detect_flags(transcript, summary, unit_verdicts, cfg.get("flags"), quote_matches=quote_matches)
 
     metric_names = list(cfg.get("metrics", ["units", "consistency"]))
     coverage = None
@@ -162,6 +173,7 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
         extra=extra,
         coverage=coverage,
         config=cfg,
+        quote_matches=quote_matches,
     )
 
 
@@ -271,6 +283,13 @@ def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[
             out.append(
                 {"check": "misattribution", "reason": f"the transcript names only one speaker ({speakers[0]})"}
             )
+    if flag_on("misattributed_quote") and len(speakers) < 2 and any(u.kind == "quote" for u in summary.content_units):
+        out.append(
+            {
+                "check": "misattributed_quote",
+                "reason": "the transcript names fewer than two speakers, so who said a quotation cannot be checked",
+            }
+        )
     timed = bool(transcript.blocks)
     if not timed:
         if flag_on("wrong_timestamp"):

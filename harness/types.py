@@ -218,7 +218,8 @@ class SummaryUnit:
         kind: what the summary presents the unit as: ``overview``, ``key_insight``,
             ``section_sentence``, ``qa_answer``, ``gloss``, ``tldr``, ``takeaway``,
             ``wiki_sentence``, ``summary_sentence``, ``transcript_excerpt``, ``sentence``,
-            ``boilerplate``…
+            ``boilerplate``; on generic pages also ``background``, ``quote``, ``quote_gloss``,
+            ``argument``, ``commentary``, ``heading``…
         text: the unit's text exactly as in the file (a sentence may be part of a line).
         text_plain: ``text`` with markup removed (links, emphasis, emoji bullets, HTML tags).
         line_no: 1-based line of the file where the unit starts.
@@ -414,6 +415,65 @@ class UnitVerdict:
     reason: str | None = None
 
 
+QUOTE_CLASSES = ("verbatim", "near_verbatim", "paraphrased", "not_found")
+
+
+@dataclass(frozen=True)
+class QuoteMatch:
+    """Where a quotation of the summary was found in the transcript, and how exactly.
+
+    A quotation claims exact words: it is matched word for word (punctuation, casing, filler
+    words, contractions and "gonna"/"going to" ignored; an ellipsis a gap of bounded time), not
+    judged as a paraphrase.
+
+    Attributes:
+        unit_id: the ``quote`` unit.
+        quote: the quoted words as the page gives them (marks and attribution removed).
+        match_class: one of ``QUOTE_CLASSES``: ``verbatim`` (every word said, in order),
+            ``near_verbatim`` (most words said in order; ``diff`` lists the rest),
+            ``paraphrased`` (the words are not said but a passage says the same: ``similarity``
+            is then the sentence-embedding cosine), ``not_found``.
+        similarity: word-level agreement in [0, 1] for (near-)verbatim matches (the lower of
+            the share of quoted words said and the share of the span's words quoted), else the
+            embedding cosine of the best passage.
+        char_start: offset of the matched span in ``Transcript.text`` (``None`` when not found).
+        char_end: end of the matched span.
+        span: the transcript text of the span, verbatim (across turns, the turns' pieces joined
+            by a space, without the speaker labels between them).
+        start_s: time of the span's start (``None`` without timestamps or when not found).
+        end_s: time of the span's end.
+        speaker: who says most of the span (``None`` where the transcript names nobody).
+        speakers: everyone who says part of the span, in order (a quote may join two turns).
+        credited: who the page credits (an attribution after the quote, else the guest);
+            ``None`` where the transcript names no speakers.
+        diff: word-level differences, ``-word`` (quoted, not said), ``+word`` (said inside the
+            span, not quoted), ``word→said`` (replaced); fillers and repeats are left out.
+        parts: pieces of the quote between ellipses, each matched in order.
+        meaning_changed: a difference touches a negation or a number.
+    """
+
+    unit_id: str
+    quote: str
+    match_class: str
+    similarity: float
+    char_start: int | None = None
+    char_end: int | None = None
+    span: str | None = None
+    start_s: float | None = None
+    end_s: float | None = None
+    speaker: str | None = None
+    speakers: tuple[str, ...] = ()
+    credited: str | None = None
+    diff: tuple[str, ...] = ()
+    parts: int = 1
+    meaning_changed: bool = False
+
+    @property
+    def speaker_differs(self) -> bool:
+        """Whether some of the span is said by someone other than the person the page credits."""
+        return bool(self.credited) and any(s != self.credited for s in self.speakers)
+
+
 @dataclass(frozen=True)
 class Flag:
     """An error a careful reader would catch, with severity and checkable evidence.
@@ -470,6 +530,7 @@ class RunResult:
         coverage: the ``harness.coverage.CoverageResult`` when coverage ran (for the timeline).
         config: the resolved run config (plain containers) the run was made with; ``save``
             records it in ``report.json``.
+        quote_matches: the ``QuoteMatch`` of each ``quote`` unit, by unit id.
     """
 
     signature: Mapping[str, Any]
@@ -482,6 +543,7 @@ class RunResult:
     extra: Mapping[str, Any] = field(default_factory=dict)
     coverage: Any | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
+    quote_matches: Mapping[str, QuoteMatch] = field(default_factory=dict)
 
     @property
     def units(self) -> tuple[UnitResult, ...]:

@@ -34,6 +34,9 @@ DETECTORS = [
     "misattribution",
     "unsupported_claim",
     "contradicted_claim",
+    "misquote",
+    "quote_paraphrased",
+    "misattributed_quote",
 ]
 
 # ----------------------------------------------------------------------------------------------

@@ -15,6 +15,12 @@ Detectors (registered in ``FLAGS``, switched on by ``flags.enabled``):
 * ``wrong_timestamp`` — a cited time that does not hold the claim's evidence, or is invalid.
 * ``misattribution`` — a statement put in the mouth of the wrong speaker.
 * ``unsupported_claim`` / ``contradicted_claim`` — from the verdicts.
+* ``misquote`` / ``quote_paraphrased`` / ``misattributed_quote`` — a quotation not said, said in
+  other words, or said by someone else (``harness.quotes``).
+* ``transcript_spelling`` (info) — a name the transcript misspells and the summary has right.
+
+Flags on background units (``flags.background_kinds``) are capped at
+``flags.background_max_severity``: a bio box is not a claim about the conversation.
 
 Detectors that need verdicts produce nothing when ``unit_verdicts`` is empty; the text-only
 ones (``ad_content``, ``boilerplate``, ``misspelled_entity``, ``extrinsic_*``, the validity part of
@@ -24,15 +30,16 @@ ones (``ad_content``, ``boilerplate``, ``misspelled_entity``, ``extrinsic_*``, t
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from harness.errors import ConfigError
 from harness.flags.base import FLAGS, SEVERITIES, Detector, FlagContext, Params
-from harness.types import Flag, Summary, Transcript, UnitVerdict
+from harness.types import Flag, QuoteMatch, Summary, Transcript, UnitVerdict
 
 # Importing the detector modules registers them.
-from harness.flags import ads, chrome, entities, evidence_checks  # noqa: E402,F401  isort: skip
+from harness.flags import ads, chrome, entities, evidence_checks, quotes  # noqa: E402,F401  isort: skip
 
 log = logging.getLogger(__name__)
 
@@ -89,17 +96,22 @@ def detect_flags(
     summary: Summary,
     unit_verdicts: Iterable[UnitVerdict] = (),
     cfg: Mapping[str, Any] | None = None,
+    *,
+    quote_matches: Mapping[str, QuoteMatch] | None = None,
 ) -> tuple[Flag, ...]:
     """Run the detectors enabled in ``cfg`` (the ``flags`` config group; ``None`` = defaults).
 
-    Returns the flags sorted by unit position, claim index (unit-level flags first), tag and
+    ``quote_matches`` are the quote stage's results (``None``: the quote detectors match the
+    quotes themselves). Returns the flags sorted by unit position, claim index (unit-level flags first), tag and
     message, without duplicates.
 
     Raises:
         ConfigError: an unknown detector name or an invalid setting.
     """
     plain = _plain(cfg)
-    ctx = FlagContext(transcript=transcript, summary=summary, unit_verdicts=tuple(unit_verdicts), cfg=plain)
+    ctx = FlagContext(
+        transcript=transcript, summary=summary, unit_verdicts=tuple(unit_verdicts), cfg=plain, quote_matches=quote_matches
+    )
     flags: list[Flag] = []
     for name in _enabled(plain):
         detector = FLAGS.get(name)
@@ -112,6 +124,7 @@ def detect_flags(
                 raise ValueError(f"detector {name} produced severity {f.severity!r}")
         log.info("flags: %s produced %d", name, len(produced))
         flags.extend(produced)
+    flags = _cap_background(flags, summary, plain)
     order = {u.unit_id: u.index for u in summary.units}
     seen: set[tuple] = set()
     unique = []
@@ -131,9 +144,28 @@ def detect_flags(
     return tuple(unique)
 
 
+def _cap_background(flags: list[Flag], summary: Summary, cfg: Mapping[str, Any]) -> list[Flag]:
+    """Flags on background units at most ``background_max_severity`` (a bio box is not a claim
+    about the conversation: where it disagrees with the transcript, that is worth a note, not a
+    major error)."""
+    kinds = frozenset(cfg.get("background_kinds") or ())
+    cap = cfg.get("background_max_severity")
+    if not kinds or cap is None:
+        return flags
+    if cap not in SEVERITIES:
+        raise ConfigError(f"flags.background_max_severity must be one of {', '.join(SEVERITIES)}, got {cap!r}")
+    background = {u.unit_id for u in summary.units if u.kind in kinds}
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    return [
+        replace(f, severity=cap) if f.unit_id in background and rank[f.severity] < rank[cap] else f for f in flags
+    ]
+
+
 def flag_counts(flags: Iterable[Flag]) -> dict[str, dict[str, int]]:
-    """``{tag: {"major": n, "minor": m}}`` for a report table."""
+    """``{tag: {"major": n, "minor": m}}`` for a report table (``"info"`` too for a tag that has
+    info notes)."""
     out: dict[str, dict[str, int]] = {}
     for f in flags:
-        out.setdefault(f.tag, {s: 0 for s in SEVERITIES})[f.severity] += 1
+        counts = out.setdefault(f.tag, {"major": 0, "minor": 0})
+        counts[f.severity] = counts.get(f.severity, 0) + 1
     return dict(sorted(out.items()))

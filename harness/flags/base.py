@@ -17,14 +17,16 @@ from harness.errors import ConfigError
 from harness.flags.numbers import Number, extract_numbers
 from harness.flags.text import norm_word, sentence_spans, similarity, word_set
 from harness.registry import Registry
-from harness.types import Flag, Summary, SummaryUnit, Transcript, UnitVerdict, Verdict
+from harness.types import Flag, QuoteMatch, Summary, SummaryUnit, Transcript, UnitVerdict, Verdict
 
 Detector = Callable[["FlagContext", Mapping[str, Any]], Iterable[Flag]]
 
 FLAGS: Registry[Detector] = Registry("flag detector")
 """Flag detectors by name; ``flags.enabled`` in the config picks which run."""
 
-SEVERITIES = ("major", "minor")
+SEVERITIES = ("major", "minor", "info")
+"""``info`` is a note, not an error of the summary (a name the transcript misspells); it is not
+counted in ``flags.major`` / ``flags.minor``."""
 SUPPORTED = ("supported", "partially_supported")
 
 
@@ -301,12 +303,15 @@ class FlagContext:
         summary: the parsed summary.
         unit_verdicts: per-unit verdicts; empty when alignment did not run.
         cfg: the whole ``flags`` config (plain containers).
+        quote_matches: the quote stage's matches by unit id; ``None`` = match them when a
+            detector first asks (``quotes``).
     """
 
     transcript: Transcript
     summary: Summary
     unit_verdicts: tuple[UnitVerdict, ...]
     cfg: Mapping[str, Any]
+    quote_matches: Mapping[str, QuoteMatch] | None = None
     _docs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @functools.cached_property
@@ -320,6 +325,18 @@ class FlagContext:
     @functools.cached_property
     def index(self) -> TranscriptIndex:
         return transcript_index(self.transcript)
+
+    @functools.cached_property
+    def quotes(self) -> Mapping[str, QuoteMatch]:
+        """The ``QuoteMatch`` of every quote unit (from the quote stage, or matched here with the
+        bundled ``configs/quotes/default.yaml``)."""
+        if self.quote_matches is not None:
+            return self.quote_matches
+        if not any(u.kind == "quote" for u in self.summary.content_units):
+            return {}
+        from harness.quotes import match_quotes
+
+        return match_quotes(self.transcript, self.summary, None, unit_verdicts=self.unit_verdicts)
 
     @property
     def insight_kinds(self) -> frozenset[str]:

@@ -65,9 +65,25 @@ class _Mention:
     tokens: tuple[tuple[str, int, int], ...]  # name-like tokens (possessive stripped)
 
 
+_BOLD_LABEL = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|__)([^*_\n]{1,120}?)(?::(?:\*\*|__)|(?:\*\*|__)\s*:)")
+NOT_CLAIM_KINDS = frozenset({"heading"})
+
+
+def label_end(unit: SummaryUnit) -> int:
+    """Where a bold title that opens the unit ("**AI Safety and Ethics**: …") ends in its
+    ``text_plain`` (0 when it has none): a title names a topic, it is not an entity claim."""
+    m = _BOLD_LABEL.match(unit.text)
+    if not m:
+        return 0
+    label = m.group(1).strip()
+    pos = unit.text_plain.find(label)
+    return pos + len(label) + 1 if 0 <= pos <= 2 else 0
+
+
 def _mentions(unit: SummaryUnit, doc: Any, labels: frozenset[str]) -> list[_Mention]:
-    """Name candidates of a unit, left to right, without overlaps."""
+    """Name candidates of a unit, left to right, without overlaps (a bold title excluded)."""
     text = unit.text_plain
+    skip = label_end(unit)
     spans: list[tuple[int, int, str | None]] = []
     for ent in doc.ents:
         if ent.label_ in labels:
@@ -83,6 +99,8 @@ def _mentions(unit: SummaryUnit, doc: Any, labels: frozenset[str]) -> list[_Ment
     # spaCy splits "GPT-2" into three tokens; widen spans to whole regex tokens
     out: list[_Mention] = []
     for s, e, label in sorted(spans):
+        if s < skip:
+            continue
         toks = []
         for m in _TOKEN.finditer(text):
             if m.end() <= s or m.start() >= e:
@@ -107,6 +125,48 @@ def _neighbours(text: str, start: int) -> set[str]:
     if pos is None:
         return set()
     return {w.lower() for i, (_, w) in enumerate(toks) if i != pos and abs(i - pos) <= 2 and is_name_like(w)}
+
+
+_GENERIC_ORG_WORDS = frozenset(
+    "university college institute institution school lab laboratory laboratories center centre "
+    "company corporation corp inc ltd llc foundation group department".split()
+)
+_JOINERS = frozenset({"of", "the", "and", "for", "at", "in", "de", "&"})
+
+
+def short_forms(name: str) -> list[str]:
+    """Common short forms of an organisation's name, to match what a speaker says: the acronym
+    ("New York University" → "NYU"), a partial acronym with the rest ("University of
+    California, Berkeley" → "UC Berkeley", "UCB"), the name without its generic words
+    ("Stanford University" → "Stanford"), and for an acronym nothing (it is matched as said).
+
+    >>> short_forms("University of California, Berkeley")[:3]
+    ['UCB', 'UC Berkeley', 'Berkeley']
+    >>> short_forms("New York University")[0]
+    'NYU'
+    """
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'’\-]*", name)]
+    caps = [w for w in words if w.lower() not in _JOINERS]
+    if len(caps) < 2 or not all(w[0].isupper() for w in caps):
+        return []
+    out = ["".join(w[0] for w in caps).upper()]
+    # a comma splits "University of California" from "Berkeley": initials of the first part
+    head, _, tail = name.partition(",")
+    head_caps = [w for w in re.findall(r"[A-Za-z][A-Za-z'’\-]*", head) if w.lower() not in _JOINERS]
+    if tail.strip() and len(head_caps) >= 2:
+        out.append("".join(w[0] for w in head_caps).upper() + " " + tail.strip())
+        out.append(tail.strip())
+    else:
+        for k in range(2, len(caps)):
+            out.append("".join(w[0] for w in caps[:k]).upper() + " " + " ".join(caps[k:]))
+    rest = [w for w in caps if w.lower() not in _GENERIC_ORG_WORDS]
+    if rest and len(rest) < len(caps):
+        out.append(" ".join(rest))
+    seen: list[str] = []
+    for form in out:
+        if form not in seen and form.lower() != name.lower():
+            seen.append(form)
+    return seen
 
 
 @dataclass(frozen=True)
@@ -187,7 +247,7 @@ def _name_units(ctx: FlagContext, params: Mapping[str, Any]) -> list[SummaryUnit
     units = ctx.content_units()
     if params["check_boilerplate_units"]:
         units = list(ctx.summary.units)
-    return units
+    return [u for u in units if u.kind not in NOT_CLAIM_KINDS]
 
 
 @FLAGS.register("misspelled_entity")
@@ -216,6 +276,25 @@ def detect_misspelled_entity(ctx: FlagContext, params: Mapping[str, Any]) -> Ite
                 n_occ = len(idx.occurrences(variant.token))
                 evidence = _occurrence_evidence(ctx, variant.token)
                 at = f" ({clock(evidence[0].start_s)})" if evidence and evidence[0].start_s is not None else ""
+                confirmed = _summary_spelling_confirmed(ctx, word, variant.token)
+                if confirmed is not None and _short_form(word, variant.token):
+                    continue  # "Jeff" for the page's "Geoffrey": a short form the speaker uses, no error
+                if confirmed is not None:
+                    times = {0: "as a speaker name", 1: "once"}.get(n_occ, f"{n_occ} times")
+                    at = f", first at {clock(evidence[0].start_s)}" if evidence and evidence[0].start_s is not None else ""
+                    yield Flag(
+                        tag="transcript_spelling",
+                        severity=severity(params, "transcript_spelling_severity"),
+                        unit_id=unit.unit_id,
+                        claim_index=_claim_index(ctx, unit, s, e),
+                        message=(
+                            f"The transcript writes “{fixed}” ({times}{at}) where the summary has “{mention.text}”, "
+                            f"as {confirmed} also spells it and the transcript's spelling appears nowhere in the "
+                            "summary: a transcription error, not the summary's."
+                        ),
+                        evidence=evidence,
+                    )
+                    continue
                 if n_occ >= min_occ:
                     message = f"“{mention.text}” is not in the transcript; did you mean “{fixed}”{at}?"
                 else:
@@ -233,6 +312,40 @@ def detect_misspelled_entity(ctx: FlagContext, params: Mapping[str, Any]) -> Ite
                     evidence=evidence,
                 )
     yield from _caption_garbles(ctx, params)
+
+
+def _short_form(a: str, b: str) -> bool:
+    """Whether one name is a short form of the other (Jeff / Geoffrey): the shorter phonetic
+    skeleton starts the longer one."""
+    sa, sb = skeleton(a), skeleton(b)
+    shorter, longer = sorted((sa, sb), key=len)
+    return 2 <= len(shorter) < len(longer) and longer.startswith(shorter)
+
+
+def _spelled(word: str, text: str) -> bool:
+    """Whether ``word`` occurs in ``text`` as a word (also inside a URL: "Pieter_Abbeel")."""
+    return re.search(rf"(?<![A-Za-z]){re.escape(word)}(?![a-z])", text, re.I) is not None
+
+
+def _summary_spelling_confirmed(ctx: FlagContext, word: str, variant: str) -> str | None:
+    """Where the summary's spelling of a name is confirmed, when the direction of a misspelling
+    is decided from evidence rather than by trusting the transcript: the summary's spelling is
+    in its title, a source link or its background box (text from outside the conversation), and
+    the transcript's spelling appears nowhere in the summary. ``None`` otherwise (the summary's
+    spelling is then the suspect)."""
+    summary = ctx.summary
+    texts = [summary.title or ""] + [u.text for u in summary.units]
+    if any(_spelled(variant, t) for t in texts):
+        return None  # both documents have the transcript's spelling
+    if summary.title and _spelled(word, summary.title):
+        return "the page's title"
+    for u in summary.units:
+        if u.boilerplate and _spelled(word, u.text) and re.search(r"https?://", u.text):
+            return "its source link"
+    for u in summary.units:
+        if u.kind == "background" and _spelled(word, u.text):
+            return "its background box"
+    return None
 
 
 def _caption_garbles(ctx: FlagContext, params: Mapping[str, Any]) -> Iterable[Flag]:
@@ -281,7 +394,7 @@ def detect_extrinsic_entity(ctx: FlagContext, params: Mapping[str, Any]) -> Iter
     labels = frozenset(params["entity_labels"] or ())
     spell = Params("misspelled_entity", ctx.cfg.get("misspelled_entity") or {})
     idx = ctx.index
-    units = ctx.content_units()
+    units = [u for u in ctx.content_units() if u.kind not in NOT_CLAIM_KINDS]
     docs = ctx.docs(units)
     for unit in units:
         text = unit.text_plain
@@ -297,6 +410,8 @@ def detect_extrinsic_entity(ctx: FlagContext, params: Mapping[str, Any]) -> Iter
             ]
             if not missing or mention.text in reported:
                 continue
+            if any(idx.has_phrase(form) for form in short_forms(mention.text)):
+                continue  # "New York University" where the transcript says "NYU"
             if any(find_variant(w, _neighbours(text, s), idx, spell) for w, s in missing):
                 continue  # misspelled_entity reports it
             reported.add(mention.text)

@@ -23,7 +23,9 @@ credits. Only short lines are taken (``CHROME_MAX_WORDS``), so prose that mentio
 stays content. ``summary.boilerplate_patterns`` adds site-specific patterns.
 
 Every non-empty line gets a role; paragraphs are split into sentences (``summary.split:
-sentence``) or lines (``line``), kind ``sentence``.
+sentence``) or lines (``line``). Each unit's kind (``background``, ``quote``, ``quote_gloss``,
+``argument``, ``commentary``, ``heading`` or ``sentence``) comes from the page's sections and
+wording (``harness.formats.page_kinds``); a quotation is one unit, ellipses and all.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ import re
 from dataclasses import dataclass
 
 from harness.errors import InputFileError
-from harness.formats._blocks import HEADING, LIST_ITEM, QUOTE, RULE, TABLE_ROW, TABLE_SEPARATOR, BlockState, is_pure_markup
+from harness.formats._blocks import HEADING, LIST_ITEM, QUOTE, RULE, TABLE_ROW, TABLE_SEPARATOR, is_pure_markup
 from harness.formats.base import FORMATS, FormatOptions, PageBuilder, ParsedSummary, find_citations, strip_markup
+from harness.formats.page_kinds import KindState
 
 KIND = "sentence"
 CHROME_MAX_WORDS = 20
@@ -154,7 +157,7 @@ def _cells(row: str) -> list[str]:
 def walk_page(page: PageBuilder) -> str | None:
     """Walk a Markdown page, adding its units and context lines to ``page``; returns the title."""
     lines = page.lines
-    st = BlockState(page, KIND)
+    st = KindState(page)
     adm_indent: int | None = None  # body indent of an open MkDocs admonition
     docusaurus_open = False
     table_header: list[str] | None = None

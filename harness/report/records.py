@@ -34,6 +34,11 @@ def unit_records(result: RunResult) -> list[dict[str, Any]]:
                 }
                 for v in verdict.claims
             ]
+        match = result.quote_matches.get(unit.unit_id)
+        if match is not None:
+            from harness.quotes import quote_record
+
+            row["quote_match"] = quote_record(match)
         rows.append(row)
     return rows
 

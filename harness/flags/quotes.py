@@ -1,0 +1,95 @@
+"""Quotation flags from the quote stage (``harness.quotes``): ``misquote``, ``quote_paraphrased``,
+``misattributed_quote``.
+
+* ``misquote`` (major by default) — the quoted words are not in the transcript and no passage says
+  the same (``not_found``), or they are nearly said but a difference touches a negation or a
+  number, which changes what was said.
+* ``quote_paraphrased`` (minor) — the words are not said, but a passage says the same thing in
+  other words: the page presents a paraphrase as a quotation.
+* ``misattributed_quote`` (major) — the words are said, but by someone other than the person the
+  page credits (an attribution after the quote, else the person the page is about). Needs
+  speaker labels; without them the check is not available.
+
+Each flag's evidence is the exact transcript span the quote matched, with its time and speaker.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from harness.flags.base import FLAGS, FlagContext, severity
+from harness.flags.text import clock, quoted
+from harness.quotes import quote_evidence
+from harness.types import Flag, QuoteMatch
+
+
+def _evidence(ctx: FlagContext, m: QuoteMatch) -> tuple:
+    ev = quote_evidence(ctx.transcript, m)
+    return (ev,) if ev is not None else ()
+
+
+def _where(m: QuoteMatch) -> str:
+    return clock(m.start_s) if m.start_s is not None else "the matched passage"
+
+
+@FLAGS.register("misquote")
+def detect_misquote(ctx: FlagContext, params: Mapping[str, Any]) -> Iterable[Flag]:
+    """Quotes that are not said, or whose small difference changes the meaning."""
+    sev = severity(params, "severity")
+    for uid, m in ctx.quotes.items():
+        if m.match_class == "not_found":
+            message = (
+                f"The quote {quoted(m.quote, 12)} is not in the transcript, and no passage says the same "
+                f"(best passage similarity {m.similarity:.2f})."
+            )
+        elif m.match_class == "near_verbatim" and m.meaning_changed:
+            message = (
+                f"The quote differs from what was said at {_where(m)} in a way that changes its meaning "
+                f"({'; '.join(m.diff)}): {quoted(m.span or '', 20)}."
+            )
+        else:
+            continue
+        yield Flag(tag="misquote", severity=sev, unit_id=uid, claim_index=None, message=message, evidence=_evidence(ctx, m))
+
+
+@FLAGS.register("quote_paraphrased")
+def detect_quote_paraphrased(ctx: FlagContext, params: Mapping[str, Any]) -> Iterable[Flag]:
+    """Quotes whose words are not said although their gist is: a paraphrase in quotation marks."""
+    sev = severity(params, "severity")
+    for uid, m in ctx.quotes.items():
+        if m.match_class != "paraphrased":
+            continue
+        yield Flag(
+            tag="quote_paraphrased",
+            severity=sev,
+            unit_id=uid,
+            claim_index=None,
+            message=(
+                f"These words are not said as quoted; the transcript says it in other words at {_where(m)} "
+                f"(similarity {m.similarity:.2f}): {quoted(m.span or '', 20)}."
+            ),
+            evidence=_evidence(ctx, m),
+        )
+
+
+@FLAGS.register("misattributed_quote")
+def detect_misattributed_quote(ctx: FlagContext, params: Mapping[str, Any]) -> Iterable[Flag]:
+    """Quotes said (word for word or nearly) by someone other than the person the page credits."""
+    sev = severity(params, "severity")
+    classes = frozenset(params["classes"] or ())
+    for uid, m in ctx.quotes.items():
+        if m.match_class not in classes or not m.speaker_differs:
+            continue
+        others = [s for s in m.speakers if s != m.credited]
+        said_by = " and ".join(m.speakers) if len(m.speakers) > 1 else others[0]
+        yield Flag(
+            tag="misattributed_quote",
+            severity=sev,
+            unit_id=uid,
+            claim_index=None,
+            message=(
+                f"The page credits this quote to {m.credited}, but in the transcript it is said by {said_by} "
+                f"({_where(m)}): {quoted(m.span or '', 20)}."
+            ),
+            evidence=_evidence(ctx, m),
+        )
