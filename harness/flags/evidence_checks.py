@@ -110,12 +110,16 @@ def _cited_text_covers(ctx: FlagContext, unit: SummaryUnit, cited: float, tol: f
 
 @FLAGS.register("wrong_timestamp")
 def detect_wrong_timestamp(ctx: FlagContext, params: Mapping[str, Any]) -> Iterable[Flag]:
-    """A cited time that is invalid, past the end of the episode, or far from where the
-    transcript says what the unit claims."""
+    """A cited time that is invalid, past the end of the episode, or more than ``tolerance_s``
+    from every evidence passage of the unit's claims (whatever their verdict, unless
+    ``require_supported``)."""
     tol = float(params["tolerance_s"])
     major_after = float(params["major_after_s"])
     grace = float(params["end_grace_s"])
     min_score = float(params["min_evidence_score"])
+    # False (default): a citation far from the claim's best evidence is flagged whatever the
+    # verdict; True: only for claims judged (partially) supported, as before.
+    require_supported = bool(params.get("require_supported", False))
     sev_invalid = severity(params, "severity_invalid")
     duration = ctx.transcript.duration_s
     for unit in ctx.content_units():
@@ -147,7 +151,7 @@ def detect_wrong_timestamp(ctx: FlagContext, params: Mapping[str, Any]) -> Itera
         support = [
             ev
             for v in ctx.claims_of(unit.unit_id)
-            if v.label in SUPPORTED
+            if v.label in SUPPORTED or not require_supported
             for ev in v.evidence
             if ev.score >= min_score and ev.start_s is not None
         ]
