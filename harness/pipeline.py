@@ -136,6 +136,17 @@ def run_pipeline(cfg: Mapping[str, Any]) -> RunResult:
     )
 
 
+def effective_align_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``align`` config with the backend's own label thresholds (``model.thresholds``, in
+    ``configs/model/<backend>.yaml``) over the generic ones of ``align.thresholds``."""
+    align = dict(cfg["align"])
+    model = cfg.get("model") or {}
+    own = model.get("thresholds")
+    if own:
+        align["thresholds"] = {**dict(align.get("thresholds") or {}), **dict(own)}
+    return align
+
+
 def _claims_and_alignment(
     transcript: Transcript, summary: Summary, cfg: Mapping[str, Any], timings: dict[str, float]
 ) -> tuple[tuple[UnitVerdict, ...], dict[str, Any], dict[str, Any]]:
@@ -154,7 +165,7 @@ def _claims_and_alignment(
         claims = split_claims_from_config(summary.units, claims_cfg)
     with _stage("align", timings):
         alignment = align_summary(
-            transcript, summary.units, claims, verifier, cfg["align"], checkability=checkability
+            transcript, summary.units, claims, verifier, effective_align_config(cfg), checkability=checkability
         )
     for name, seconds in alignment.timings.items():
         timings[f"align.{name}"] = seconds

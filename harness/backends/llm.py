@@ -36,7 +36,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping, Sequence
 
-from harness.backends.base import VERIFIERS, PairScore, VerifyPair
+from harness.backends.base import PIPELINE_KEYS, VERIFIERS, PairScore, VerifyPair
 from harness.errors import BackendUnavailableError, ConfigError, HarnessError
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class LLMVerifier:
 
     def __init__(self, cfg: Mapping[str, Any]) -> None:
         cfg = dict(cfg)
-        unknown = set(cfg) - self.CONFIG_KEYS
+        unknown = set(cfg) - self.CONFIG_KEYS - PIPELINE_KEYS
         if unknown:
             raise ConfigError(f"model (llm): unknown key(s) {sorted(unknown)}")
         base_url = cfg.get("base_url") or os.environ.get("HARNESS_LLM_BASE_URL")

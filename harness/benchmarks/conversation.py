@@ -555,3 +555,49 @@ def summary_pages(units: Sequence[LabelledUnit]) -> dict[tuple[str, str], list[L
     for rows in out.values():
         rows.sort(key=lambda u: u.unit_index)
     return out
+
+
+def provenance_table(bench: ConversationBenchmark) -> str:
+    """A Markdown table of every shared file the benchmark points at (path, sha256, split,
+    labelled units, written claims), for the benchmark's README."""
+    lines = ["| episode | split | file | sha256 | units | claims |", "|---|---|---|---|---:|---:|"]
+    pages = summary_pages(bench.units)
+    for e in bench.episodes:
+        n_claims = sum(1 for c in bench.claims if c.episode_id == e.episode_id)
+        lines.append(f"| {e.episode_id} | {e.split} | `{e.transcript}` (transcript, {e.transcript_format}) | `{e.transcript_sha256}` | | {n_claims} |")
+        for (eid, page), units in sorted(pages.items()):
+            if eid == e.episode_id:
+                lines.append(f"| {eid} | {e.split} | `{page}` (summary, {units[0].summary_format}) | `{units[0].summary_sha256}` | {len(units)} | |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m harness.benchmarks.conversation``: load and check the benchmark, print counts
+    and the provenance table (exit 2 with one line on a problem)."""
+    import argparse
+    import sys
+    from collections import Counter
+
+    parser = argparse.ArgumentParser(prog="python -m harness.benchmarks.conversation", description=main.__doc__)
+    parser.add_argument("root", nargs="?", default=None, help="benchmark folder (default benchmarks/conversation)")
+    args = parser.parse_args(argv)
+    try:
+        bench = load_benchmark(args.root)
+        problems = check_sources(bench)
+    except InputFileError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return 2
+    for split in SPLITS:
+        part = bench.split(split)
+        print(f"{split}: {len(part.episodes)} episodes, {len(part.units)} labelled units "
+              f"{dict(sorted(Counter(u.label for u in part.units).items()))}, {len(part.claims)} claims "
+              f"{dict(sorted(Counter(c.kind for c in part.claims).items()))}")
+    print()
+    print(provenance_table(bench))
+    for p in problems:
+        print(f"harness: error: {p}", file=sys.stderr)
+    return 2 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

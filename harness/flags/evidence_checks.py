@@ -111,8 +111,8 @@ def _cited_text_covers(ctx: FlagContext, unit: SummaryUnit, cited: float, tol: f
 @FLAGS.register("wrong_timestamp")
 def detect_wrong_timestamp(ctx: FlagContext, params: Mapping[str, Any]) -> Iterable[Flag]:
     """A cited time that is invalid, past the end of the episode, or more than ``tolerance_s``
-    from every evidence passage of the unit's claims (whatever their verdict, unless
-    ``require_supported``)."""
+    from the best evidence of every claim of the unit, whatever their verdicts (with
+    ``require_supported``: from every evidence passage of its supported claims)."""
     tol = float(params["tolerance_s"])
     major_after = float(params["major_after_s"])
     grace = float(params["end_grace_s"])
@@ -148,13 +148,20 @@ def detect_wrong_timestamp(ctx: FlagContext, params: Mapping[str, Any]) -> Itera
                 ),
             )
             continue
-        support = [
-            ev
-            for v in ctx.claims_of(unit.unit_id)
-            if v.label in SUPPORTED or not require_supported
-            for ev in v.evidence
-            if ev.score >= min_score and ev.start_s is not None
-        ]
+        if require_supported:
+            support = [
+                ev
+                for v in ctx.claims_of(unit.unit_id)
+                if v.label in SUPPORTED
+                for ev in v.evidence
+                if ev.score >= min_score and ev.start_s is not None
+            ]
+        else:  # each claim's best evidence, whatever its verdict
+            support = [
+                v.evidence[0]
+                for v in ctx.claims_of(unit.unit_id)
+                if v.evidence and v.evidence[0].score >= min_score and v.evidence[0].start_s is not None
+            ]
         if not support:
             continue
         if any(ev.start_s - tol <= cited <= (ev.end_s if ev.end_s is not None else ev.start_s) + tol for ev in support):
