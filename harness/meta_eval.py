@@ -473,7 +473,8 @@ def run_conversation(conf: Mapping[str, Any], verifier: Any) -> tuple[dict[str, 
         root_path = PROJECT_ROOT / root_path
     bench = load_benchmark(root_path)
     splits = list(settings.get("splits") or ["dev", "test"])
-    wanted = {e.episode_id for e in bench.episodes if e.split in splits}
+    only = set(settings.get("episodes") or ())
+    wanted = {e.episode_id for e in bench.episodes if e.split in splits and (not only or e.episode_id in only)}
     problems = check_sources(bench, wanted)
     if problems:
         raise InputFileError(root_path, "; ".join(problems))
