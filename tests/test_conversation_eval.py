@@ -201,3 +201,23 @@ def test_match_units_by_span_overlap():
 
     got = match_units([lu(0, 2, 22), lu(1, 23, 42), lu(2, 0, 5, line_no=2)], summary, [line, ""])
     assert got == {0: "u001", 1: "u002", 2: None}
+
+
+def test_backend_thresholds_override_the_align_ones():
+    from harness.pipeline import effective_align_config
+
+    cfg = {"align": {"thresholds": {"supported": 0.35, "partial": 0.2, "contradicted": 0.5}, "top_k": 5},
+           "model": {"name": "offline", "thresholds": {"supported": 0.07, "partial": 0.035}}}
+    got = effective_align_config(cfg)
+    assert got["thresholds"] == {"supported": 0.07, "partial": 0.035, "contradicted": 0.5}
+    assert cfg["align"]["thresholds"]["supported"] == 0.35  # the input is not changed
+    assert effective_align_config({"align": {"thresholds": {"supported": 0.35}}, "model": {}})["thresholds"] == {"supported": 0.35}
+
+
+def test_every_backend_accepts_its_own_thresholds():
+    from harness.backends.base import PIPELINE_KEYS
+
+    assert "thresholds" in PIPELINE_KEYS
+    for path in ("offline", "trained", "hf_nli", "llm"):
+        source = (ROOT / "harness" / "backends" / f"{path}.py").read_text()
+        assert "- PIPELINE_KEYS" in source, path
