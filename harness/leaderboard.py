@@ -412,6 +412,15 @@ def build_leaderboard(runs: list[Run], rank_by: Sequence[str] = HEADLINE_METRICS
                 row[c.key] = r.values.get(c.key)
         rows.append(row)
 
+    if _add_interval_columns(columns, rows, ordered):
+        notes_ci = (
+            "consistency 95% CI: seeded bootstrap interval of `consistency.score` over the run's claims "
+            "(harness/bootstrap.py); CI rank: 1 + the number of rows whose interval lies wholly above, "
+            "so rows whose intervals overlap share a rank."
+        )
+    else:
+        notes_ci = None
+
     notes = []
     if used:
         rule = (
@@ -426,6 +435,8 @@ def build_leaderboard(runs: list[Run], rank_by: Sequence[str] = HEADLINE_METRICS
             "Not ranked: none of the headline metrics (" + ", ".join(f"`{m}`" for m in rank_by) + ") has a value in every run."
         )
     notes.append(rule)
+    if notes_ci:
+        notes.append(notes_ci)
     if len({_config_without_summary(r.report) for r in ordered}) > 1:
         keys = _differing_config_keys([r.report for r in ordered])
         notes.append(
@@ -443,6 +454,32 @@ def build_leaderboard(runs: list[Run], rank_by: Sequence[str] = HEADLINE_METRICS
         notes.append("No run has flags.")
     legend = [(c.key, "higher" if c.higher_is_better else "lower", c.description) for c in columns if c.higher_is_better is not None]
     return Leaderboard(columns=columns, rows=rows, notes=notes, legend=legend, runs=ordered)
+
+
+CI_METRIC = "consistency.score"
+"""The metric whose bootstrap interval (``ci_low``/``ci_high`` in report.json) gets its own
+columns: the interval, and a rank in which rows with overlapping intervals tie."""
+
+
+def _add_interval_columns(columns: list[Column], rows: list[dict[str, Any]], runs: Sequence[Run]) -> bool:
+    """Append ``consistency.score 95% CI`` and ``CI rank`` columns when every run has the interval
+    (runs written before intervals existed have none: then nothing is added)."""
+    from harness.bootstrap import Interval, interval_ranks
+
+    intervals = []
+    for r in runs:
+        m = (r.report.get("metrics") or {}).get(CI_METRIC)
+        lo, hi = (_num(m.get("ci_low")), _num(m.get("ci_high"))) if isinstance(m, Mapping) else (None, None)
+        intervals.append(None if lo is None or hi is None else Interval(lo, (lo + hi) / 2, hi, 0.95, 0, 0))
+    present = [i for i in intervals if i is not None]
+    if not present or len(present) != len(intervals):
+        return False
+    columns.append(Column(f"{CI_METRIC}.ci", "consistency 95% CI", None, ""))
+    columns.append(Column(f"{CI_METRIC}.ci_rank", "CI rank", None, ""))
+    for row, interval, rank in zip(rows, present, interval_ranks(present, True), strict=True):
+        row[f"{CI_METRIC}.ci"] = f"{interval.low:.2f}–{interval.high:.2f}"
+        row[f"{CI_METRIC}.ci_rank"] = rank
+    return True
 
 
 # ----------------------------------------------------------------------------------------------

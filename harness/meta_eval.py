@@ -361,7 +361,9 @@ def run_meta_eval(cfg: Any) -> dict[str, Any]:
     conf = _container(cfg)
     started = time.perf_counter()
     bench = conf.get("benchmark") or {}
-    paths = resolve_benchmark_paths(bench.get("path"), _start_dir())
+    conversation = conf.get("conversation") or {}
+    news = bool(bench.get("path")) or not conversation.get("enabled")
+    paths = resolve_benchmark_paths(bench.get("path"), _start_dir()) if news else []
     out_dir = _out_dir(conf.get("out_dir"))
     n_splits = int(conf.get("cv_folds", 5))
     if n_splits < 2:
@@ -426,8 +428,15 @@ def run_meta_eval(cfg: Any) -> dict[str, Any]:
                 }
             )
 
+    conversation_result = None
+    if conversation.get("enabled"):
+        t0 = time.perf_counter()
+        conversation_result, conversation_rows = run_conversation(conf, verifier)
+        scoring_s["conversation"] = round(time.perf_counter() - t0, 3)
+
     result = {
         "datasets": datasets,
+        **({"conversation": conversation_result} if conversation_result is not None else {}),
         "verifier": description,
         "chunking": {
             "max_words": options.max_words,
@@ -446,7 +455,44 @@ def run_meta_eval(cfg: Any) -> dict[str, Any]:
     atomic_write_json(out_dir / "meta_eval.json", result)
     if conf.get("write_scores", True):
         atomic_write_jsonl(out_dir / "meta_eval_scores.jsonl", score_rows)
+        if conversation_result is not None:
+            atomic_write_jsonl(out_dir / "meta_eval_conversation_scores.jsonl", conversation_rows)
     return result
+
+
+def run_conversation(conf: Mapping[str, Any], verifier: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The ``conversation`` dataset: the project's own benchmark (``benchmarks/conversation``),
+    scored by the real pipeline (``harness.benchmarks.conversation_eval``)."""
+    from harness.benchmarks.conversation import check_sources, load_benchmark
+    from harness.benchmarks.conversation_eval import DEFAULT_PROBLEM_FLAGS, evaluate_conversation
+
+    settings = conf.get("conversation") or {}
+    root = settings.get("path") or "benchmarks/conversation"
+    root_path = Path(str(root))
+    if not root_path.is_absolute():
+        root_path = PROJECT_ROOT / root_path
+    bench = load_benchmark(root_path)
+    splits = list(settings.get("splits") or ["dev", "test"])
+    only = set(settings.get("episodes") or ())
+    wanted = {e.episode_id for e in bench.episodes if e.split in splits and (not only or e.episode_id in only)}
+    problems = check_sources(bench, wanted)
+    if problems:
+        raise InputFileError(root_path, "; ".join(problems))
+    bench = type(bench)(
+        root=bench.root,
+        episodes=tuple(e for e in bench.episodes if e.episode_id in wanted),
+        units=tuple(u for u in bench.units if u.episode_id in wanted),
+        claims=tuple(c for c in bench.claims if c.episode_id in wanted),
+        files=bench.files,
+    )
+    run_cfg = {k: conf[k] for k in ("claims", "align", "flags", "sponsors", "model") if k in conf}
+    missing = [k for k in ("claims", "align", "flags", "sponsors") if k not in run_cfg]
+    if missing:
+        raise ConfigError(f"meta-eval conversation needs the config groups {', '.join(missing)}")
+    flags = settings.get("problem_flags") or list(DEFAULT_PROBLEM_FLAGS)
+    result, rows = evaluate_conversation(bench, run_cfg, verifier, problem_flags=flags)
+    result["files"] = [dict(f) for f in bench.files]
+    return result, rows
 
 
 def format_table(result: Mapping[str, Any]) -> str:
@@ -466,9 +512,29 @@ def format_table(result: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_conversation_table(conv: Mapping[str, Any]) -> str:
+    """Plain-text rows of the conversation figures: units and claims per split."""
+    lines = [f"{'conversation':<24} {'n':>5} {'bal.acc':>8} {'ROC AUC':>8} {'false al.':>9}  recall per kind"]
+    for split, fig in conv["splits"].items():
+        for part in ("units", "claims"):
+            f = fig[part]
+            if not f.get("n"):
+                continue
+            auc = "n/a" if f.get("roc_auc") is None else f"{f['roc_auc']:.3f}"
+            fa = f.get("false_alarms_on_faithful", f.get("false_alarm_rate"))
+            by = f.get("by_error_kind") if part == "units" else f.get("by_kind")
+            kinds = ", ".join(f"{k} {v['flagged']:.2f}" for k, v in (by or {}).items() if not k.startswith("faithful") and k != "supported")
+            fa_text = "n/a" if fa is None else f"{fa:.3f}"
+            lines.append(f"{split + ' ' + part:<24} {f['n']:>5} {f['balanced_accuracy']:>8.3f} {auc:>8} {fa_text:>9}  {kinds}")
+    return "\n".join(lines)
+
+
 def main(cfg: Any) -> int:
     """Entry point for ``python -m harness meta-eval``: run, print the table, return 0."""
     result = run_meta_eval(cfg)
-    print(format_table(result))
+    if result["datasets"]:
+        print(format_table(result))
+    if result.get("conversation"):
+        print(format_conversation_table(result["conversation"]))
     print(f"wrote {Path(_out_dir(_container(cfg).get('out_dir'))) / 'meta_eval.json'}")
     return 0

@@ -75,6 +75,17 @@ def unit_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
     )
 
 
+def _ci(values: Sequence[float], weights: Sequence[float] | None = None) -> dict[str, float]:
+    """``ci_low``/``ci_high`` of a seeded bootstrap 95% interval of the (weighted) mean over
+    claims or units (``harness.bootstrap``, 1000 resamples, seed 0); empty when there is nothing."""
+    from harness.bootstrap import bootstrap_mean
+
+    interval = bootstrap_mean(values, weights)
+    if interval is None:
+        return {}
+    return {"ci_low": round(interval.low, 6), "ci_high": round(interval.high, 6)}
+
+
 @METRICS.register("consistency")
 def consistency_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
     """Verdict shares, the length-weighted consistency score and sponsor-only evidence."""
@@ -101,20 +112,24 @@ def consistency_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
     ]
     for label in VERDICTS:
         better = label == "supported"
+        unit_ci = _ci([float(v.label == label) for v in checkable]) if better else {}
         out.append(
             MetricResult(
                 name=f"consistency.units.{label}",
                 value=_share(sum(v.label == label for v in checkable), len(checkable)),
                 higher_is_better=better,
                 description=f"Share of checkable units whose verdict is {label}.",
+                **unit_ci,
             )
         )
+        claim_ci = _ci([float(c.label == label) for c in claims]) if better else {}
         out.append(
             MetricResult(
                 name=f"consistency.claims.{label}",
                 value=_share(sum(c.label == label for c in claims), len(claims)),
                 higher_is_better=better,
                 description=f"Share of claims whose verdict is {label}.",
+                **claim_ci,
             )
         )
     weights = [max(1, len(c.claim.text.split())) for c in claims]
@@ -125,6 +140,7 @@ def consistency_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
             value=None if score is None else round(score, 6),
             higher_is_better=True,
             description="Mean claim support score in [0, 1], weighted by claim length in words.",
+            **_ci([float(c.score) for c in claims], weights),
         )
     )
     out.append(

@@ -177,6 +177,17 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
     )
 
 
+def effective_align_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``align`` config with the backend's own label thresholds (``model.thresholds``, in
+    ``configs/model/<backend>.yaml``) over the generic ones of ``align.thresholds``."""
+    align = dict(cfg["align"])
+    model = cfg.get("model") or {}
+    own = model.get("thresholds")
+    if own:
+        align["thresholds"] = {**dict(align.get("thresholds") or {}), **dict(own)}
+    return align
+
+
 def _claims_and_alignment(
     transcript: Transcript,
     summary: Summary,
@@ -200,7 +211,7 @@ def _claims_and_alignment(
         claims = split_claims_from_config(summary.units, claims_cfg)
     with _stage("align", timings):
         alignment = align_summary(
-            transcript, summary.units, claims, verifier, align_config_for_backend(cfg), checkability=checkability,
+            transcript, summary.units, claims, verifier, effective_align_config(cfg), checkability=checkability,
             progress=progress_enabled(cfg),
         )
     for name, seconds in alignment.timings.items():
@@ -232,17 +243,6 @@ def _with_video_url(transcript: Transcript, t_cfg: Mapping[str, Any], transcript
         log.info("video link %s (from the %s)", url, source)
         return replace(transcript, video_url=url)
     return transcript
-
-
-def align_config_for_backend(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``align`` config with the verifier backend's own label thresholds, when its config
-    has them (``model.thresholds``, e.g. configs/model/gguf.yaml): scores of different backends
-    live on different scales, so one set of thresholds cannot serve them all."""
-    align = dict(cfg["align"])
-    backend_thresholds = (cfg.get("model") or {}).get("thresholds")
-    if backend_thresholds:
-        align["thresholds"] = {**dict(align.get("thresholds") or {}), **dict(backend_thresholds)}
-    return align
 
 
 def _auto_chapters(transcript: Transcript, cfg: Mapping[str, Any]) -> Transcript:

@@ -505,6 +505,9 @@ class MetricResult:
         higher_is_better: direction, for leaderboards and the regression gate.
         description: one sentence on what it measures.
         note: caveats such as chunking or an unavailable input.
+        ci_low: lower end of a bootstrap 95% interval of ``value`` (``harness.bootstrap``), when
+            the metric has one.
+        ci_high: upper end of that interval.
     """
 
     name: str
@@ -512,6 +515,8 @@ class MetricResult:
     higher_is_better: bool
     description: str
     note: str | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
 
 
 @dataclass(frozen=True)

@@ -534,8 +534,12 @@ def test_wrong_timestamp_reference_wiki_with_synthetic_evidence(reference_transc
     assert f"cites 1:09:51, but the transcript says this at {clock(said.start_s)}" in flag.message
     assert clock(said.start_s).startswith("1:12:")
     assert flag.severity == "minor"  # under 5 minutes off: the same exchange, a loose pointer
-    # no supporting evidence → nothing to compare
-    assert detect_flags(reference_transcript, s, (uv(verdict(trust, "unsupported", [said])),), cfg) == ()
+    # whatever the verdict: the citation is still 2:48 from the claim's best evidence (#16)
+    (unsupported_flag,) = detect_flags(reference_transcript, s, (uv(verdict(trust, "unsupported", [said])),), cfg)
+    assert unsupported_flag.unit_id == trust.unit_id
+    # the earlier behaviour, on request: only supported claims are compared
+    strict = {**cfg, "wrong_timestamp": {**cfg["wrong_timestamp"], "require_supported": True}}
+    assert detect_flags(reference_transcript, s, (uv(verdict(trust, "unsupported", [said])),), strict) == ()
     # without verdicts the valid citations of the reference raise nothing
     assert detect_flags(reference_transcript, s, (), cfg) == ()
 
@@ -548,6 +552,15 @@ def test_wrong_timestamp_far_off_is_major(synth, flags_cfg):
     (flag,) = detect_flags(synth, summary(far), (uv(verdict(far, "supported", [depth])),), cfg)
     assert flag.severity == "major" and "cites 20:00" in flag.message
     assert detect_flags(synth, summary(near), (uv(verdict(near, "supported", [depth])),), cfg) == ()
+    # the 90 s tolerance (configs/flags/default.yaml): 80 s past the evidence passes, 150 s past
+    # it (in the next turn, which does not say it) is flagged as minor (under major_after_s),
+    # for an unsupported claim as well
+    assert depth.end_s is not None
+    at80 = unit("u001", "Depth matters more than width.", "wiki_sentence", cited=int(depth.end_s) + 80)
+    at100 = unit("u001", "Depth matters more than width.", "wiki_sentence", cited=int(depth.end_s) + 150)
+    assert detect_flags(synth, summary(at80), (uv(verdict(at80, "unsupported", [depth])),), cfg) == ()
+    (late,) = detect_flags(synth, summary(at100), (uv(verdict(at100, "unsupported", [depth], score=0.05)),), cfg)
+    assert late.severity == "minor"
 
 
 def test_wrong_timestamp_invalid_and_past_the_end(synth, flags_cfg):

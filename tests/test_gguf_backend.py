@@ -28,7 +28,7 @@ from harness.backends.judge import (
     judge_messages,
 )
 from harness.errors import BackendUnavailableError, ConfigError
-from harness.pipeline import align_config_for_backend
+from harness.pipeline import effective_align_config
 
 from conftest import compose
 
@@ -298,10 +298,11 @@ def test_unknown_key_is_a_config_error(tmp_path: Path) -> None:
 def test_gguf_config_composes_with_its_own_thresholds() -> None:
     cfg = compose(["model=gguf", "model.path=/models/judge.gguf"])
     assert cfg.model.name == "gguf" and cfg.model.path == "/models/judge.gguf"
-    align = align_config_for_backend({"align": dict(cfg.align), "model": dict(cfg.model)})
+    align = effective_align_config({"align": dict(cfg.align), "model": dict(cfg.model)})
     assert dict(align["thresholds"]) == dict(cfg.model.thresholds)
-    default = compose([])
-    assert align_config_for_backend({"align": dict(default.align), "model": dict(default.model)})["thresholds"] == default.align.thresholds
+    bare = compose(["model=hf_nli"])  # a backend with no thresholds of its own keeps align.thresholds
+    assert "thresholds" not in bare.model
+    assert effective_align_config({"align": dict(bare.align), "model": dict(bare.model)})["thresholds"] == bare.align.thresholds
 
 
 # --- cascade ---------------------------------------------------------------------------------

@@ -226,10 +226,11 @@ def test_run_meta_eval_end_to_end(tmp_path: Path) -> None:
     split = _write_jsonl(tmp_path / "toy_split.jsonl", split_rows)
     out = tmp_path / "out"
     with initialize_config_dir(config_dir=str(CONFIGS), version_base=None):
-        cfg = compose(config_name="meta_eval", overrides=[f"benchmark.path=[{single},{split}]", f"out_dir={out}"])
+        cfg = compose(config_name="meta_eval", overrides=[f"benchmark.path=[{single},{split}]", f"out_dir={out}", "conversation.enabled=false"])
     result = run_meta_eval(cfg)
     written = json.loads((out / "meta_eval.json").read_text())
     assert written["datasets"].keys() == result["datasets"].keys() == {"toy", "toy-split"}
+    assert "conversation" not in written
     toy = written["datasets"]["toy"]
     for key in ("n", "balanced_accuracy", "roc_auc", "threshold", "protocol", "best_threshold_in_sample", "positive_rate"):
         assert key in toy
@@ -244,7 +245,7 @@ def test_run_meta_eval_end_to_end(tmp_path: Path) -> None:
     assert "document" not in scores[0] and "claim" not in scores[0]
     # main() prints the table and returns 0
     with initialize_config_dir(config_dir=str(CONFIGS), version_base=None):
-        cfg = compose(config_name="meta_eval", overrides=[f"benchmark.path={single}", f"out_dir={out}", "write_scores=false"])
+        cfg = compose(config_name="meta_eval", overrides=[f"benchmark.path={single}", f"out_dir={out}", "write_scores=false", "conversation.enabled=false"])
     assert main(cfg) == 0
 
 
@@ -264,6 +265,10 @@ def test_meta_eval_config_composes() -> None:
     assert cfg.model.name == "offline" and cfg.model.use_aegis is False
     assert len(cfg.benchmark.path) == 3 and not any("reserved" in p for p in cfg.benchmark.path)
     assert cfg.model.chunking.claim_aggregation in ("min", "mean")
+    # the conversation dataset runs the pipeline: its config groups are composed in
+    assert cfg.conversation.enabled and list(cfg.conversation.splits) == ["dev", "test"]
+    assert cfg.claims.splitter and cfg.align.thresholds and cfg.flags.enabled and cfg.sponsors.rules
+    assert cfg.model.thresholds.supported < cfg.align.thresholds.supported  # offline's own, fitted on dev
     with initialize_config_dir(config_dir=str(CONFIGS), version_base=None):
         cfg = compose(config_name="meta_eval", overrides=["model=hf_nli"])
     assert cfg.model.name == "hf_nli" and cfg.model.path is None

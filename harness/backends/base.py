@@ -59,3 +59,7 @@ class Verifier(Protocol):
 
 
 VERIFIERS: Registry[Any] = Registry("verifier backend")
+
+PIPELINE_KEYS = frozenset({"thresholds"})
+"""Keys of a ``model`` config that the alignment stage reads, not the backend: the backend's own
+label thresholds (``harness.pipeline.effective_align_config``)."""

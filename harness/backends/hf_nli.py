@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from harness.backends.base import VERIFIERS, PairScore, VerifyPair
+from harness.backends.base import PIPELINE_KEYS, VERIFIERS, PairScore, VerifyPair
 from harness.errors import BackendUnavailableError, ConfigError
 from harness.models import package_version
 
@@ -60,7 +60,7 @@ class HFNLIVerifier:
 
     def __init__(self, cfg: Mapping[str, Any]) -> None:
         cfg = dict(cfg)
-        unknown_keys = set(cfg) - self.CONFIG_KEYS
+        unknown_keys = set(cfg) - self.CONFIG_KEYS - PIPELINE_KEYS
         if unknown_keys:
             raise ConfigError(f"model (hf_nli): unknown key(s) {sorted(unknown_keys)}")
         path = cfg.get("path")

@@ -35,7 +35,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Mapping, Sequence
 
-from harness.backends.base import VERIFIERS, PairScore, VerifyPair
+from harness.backends.base import PIPELINE_KEYS, VERIFIERS, PairScore, VerifyPair
 from harness.backends.judge import (
     ANSWERS,
     JUDGE_KEYS,
@@ -193,7 +193,7 @@ class LLMVerifier:
 
     def __init__(self, cfg: Mapping[str, Any]) -> None:
         cfg = dict(cfg)
-        unknown = set(cfg) - self.CONFIG_KEYS
+        unknown = set(cfg) - self.CONFIG_KEYS - PIPELINE_KEYS
         if unknown:
             raise ConfigError(f"model (llm): unknown key(s) {sorted(unknown)}")
         base_url = cfg.get("base_url") or os.environ.get("HARNESS_LLM_BASE_URL")

@@ -55,7 +55,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from harness.backends.base import VERIFIERS, PairScore, VerifyPair
+from harness.backends.base import PIPELINE_KEYS, VERIFIERS, PairScore, VerifyPair
 from harness.chunking import sentence_units
 from harness.errors import BackendUnavailableError, ConfigError
 from harness.models import MINILM_ID, SPACY_ID, package_version, sentence_encoder, spacy_nlp
@@ -392,7 +392,7 @@ class OfflineVerifier:
 
     def __init__(self, cfg: Mapping[str, Any]) -> None:
         cfg = dict(cfg)
-        unknown_keys = set(cfg) - self.CONFIG_KEYS
+        unknown_keys = set(cfg) - self.CONFIG_KEYS - PIPELINE_KEYS
         if unknown_keys:
             raise ConfigError(f"model (offline): unknown key(s) {sorted(unknown_keys)}")
         if cfg.get("use_aegis"):

@@ -22,7 +22,7 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from harness.backends.base import VERIFIERS, PairScore, VerifyPair
+from harness.backends.base import PIPELINE_KEYS, VERIFIERS, PairScore, VerifyPair
 from harness.errors import BackendUnavailableError, ConfigError
 from harness.models import MINILM_ID, minilm_path, package_version
 
@@ -211,7 +211,7 @@ class TrainedVerifier:
 
     def __init__(self, cfg: Mapping[str, Any]) -> None:
         cfg = dict(cfg)
-        unknown = set(cfg) - self.CONFIG_KEYS
+        unknown = set(cfg) - self.CONFIG_KEYS - PIPELINE_KEYS
         if unknown:
             raise ConfigError(f"model (trained): unknown key(s) {sorted(unknown)}")
         self.weights_path = resolve_weights(cfg.get("weights"))

@@ -110,12 +110,16 @@ def _cited_text_covers(ctx: FlagContext, unit: SummaryUnit, cited: float, tol: f
 
 @FLAGS.register("wrong_timestamp")
 def detect_wrong_timestamp(ctx: FlagContext, params: Mapping[str, Any]) -> Iterable[Flag]:
-    """A cited time that is invalid, past the end of the episode, or far from where the
-    transcript says what the unit claims."""
+    """A cited time that is invalid, past the end of the episode, or more than ``tolerance_s``
+    from the best evidence of every claim of the unit, whatever their verdicts (with
+    ``require_supported``: from every evidence passage of its supported claims)."""
     tol = float(params["tolerance_s"])
     major_after = float(params["major_after_s"])
     grace = float(params["end_grace_s"])
     min_score = float(params["min_evidence_score"])
+    # False (default): a citation far from the claim's best evidence is flagged whatever the
+    # verdict; True: only for claims judged (partially) supported, as before.
+    require_supported = bool(params.get("require_supported", False))
     sev_invalid = severity(params, "severity_invalid")
     duration = ctx.transcript.duration_s
     for unit in ctx.content_units():
@@ -144,13 +148,20 @@ def detect_wrong_timestamp(ctx: FlagContext, params: Mapping[str, Any]) -> Itera
                 ),
             )
             continue
-        support = [
-            ev
-            for v in ctx.claims_of(unit.unit_id)
-            if v.label in SUPPORTED
-            for ev in v.evidence
-            if ev.score >= min_score and ev.start_s is not None
-        ]
+        if require_supported:
+            support = [
+                ev
+                for v in ctx.claims_of(unit.unit_id)
+                if v.label in SUPPORTED
+                for ev in v.evidence
+                if ev.score >= min_score and ev.start_s is not None
+            ]
+        else:  # each claim's best evidence, whatever its verdict
+            support = [
+                v.evidence[0]
+                for v in ctx.claims_of(unit.unit_id)
+                if v.evidence and v.evidence[0].score >= min_score and v.evidence[0].start_s is not None
+            ]
         if not support:
             continue
         if any(ev.start_s - tol <= cited <= (ev.end_s if ev.end_s is not None else ev.start_s) + tol for ev in support):

@@ -125,6 +125,7 @@ def report_dict(result: RunResult, config: dict[str, Any]) -> dict[str, Any]:
                 "higher_is_better": m.higher_is_better,
                 "description": m.description,
                 "note": m.note,
+                **({"ci_low": m.ci_low, "ci_high": m.ci_high} if m.ci_low is not None else {}),
             }
             for m in result.metrics
         },

@@ -1,0 +1,1 @@
+"""Benchmarks that live in the project (``benchmarks/``): loaders and their checks."""
