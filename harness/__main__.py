@@ -7,6 +7,7 @@ Commands:
   check        regression gate: compare a run's metrics and major flags with a baseline file
   bench        speed and memory: per-stage times, verifier pairs vs exhaustive, 1x/4x/16x transcripts
   train-verifier  rebuild the ``trained`` backend's weights from scratch (fixed seed; see --help)
+  sponsor-eval precision and recall of sponsor detection on hand-annotated episodes
 
 ``python -m harness leaderboard --help`` and ``python -m harness check --help`` list their options.
 """
@@ -53,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         from harness.train_verifier import main as train_main
 
         return train_main(rest)
+    if command == "sponsor-eval":
+        from harness.sponsor_eval import main as sponsor_eval_main
+
+        return sponsor_eval_main(rest)
     print(f"harness: error: unknown command {command!r}\n\n{USAGE.strip()}", file=sys.stderr)
     return 2
 
