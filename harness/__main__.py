@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "run":
         from harness.cli import run_app
 
-        sys.argv = [sys.argv[0], *rest]
+        # corpus=FILE (the first form of corpus mode) is corpus.manifest=FILE
+        sys.argv = [sys.argv[0], *(f"corpus.manifest={a[7:]}" if a.startswith("corpus=") else a for a in rest)]
         run_app()
         return 0
     if command == "meta-eval":

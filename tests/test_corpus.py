@@ -95,7 +95,7 @@ def test_rows_with_missing_files_fail_and_the_others_run(tmp_path):
 def test_cli_corpus_writes_to_its_own_folder_and_exits_2_on_a_failed_row(tmp_path):
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONPATH=str(ROOT))
     proc = subprocess.run(
-        [sys.executable, "-m", "harness", "run", f"corpus.manifest={SMALL / 'with_missing.jsonl'}", *LIGHT,
+        [sys.executable, "-m", "harness", "run", f"corpus={SMALL / 'with_missing.jsonl'}", *LIGHT,  # the first form
          "stages.align=false"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )
