@@ -203,3 +203,17 @@ def test_multirun_with_the_joblib_launcher_in_parallel(tmp_path):
     assert "Joblib" in proc.stdout + proc.stderr
     for name in ("summify", "tldr_qa", "wiki"):
         assert json.loads((tmp_path / name / "report.json").read_text())["summary"]["format"] == name
+
+
+def test_hydra_run_dir_is_results_corpus_name_time_in_corpus_mode():
+    import harness.cli  # noqa: F401  (registers the run-dir resolver, as the CLI does)
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    def run_dir(overrides):
+        with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "configs")):
+            return str(hydra_compose(config_name="config", overrides=overrides, return_hydra_config=True).hydra.run.dir)
+
+    assert run_dir(["summary=wiki"]).startswith("results/runs/wiki/")
+    assert run_dir(["corpus.manifest=a/lexicap.jsonl"]).startswith("results/corpus/lexicap/")
+    assert run_dir(["corpus.manifest=a/lexicap.jsonl", "corpus.name=sample"]).startswith("results/corpus/sample/")
