@@ -250,3 +250,19 @@ def test_committed_figures_reproduce() -> None:
     fresh = json.loads(json.dumps(build_report(scores, signature["spans_sha256"], signature["sponsor_config_sha256"])))
     assert fresh["totals"] == committed["totals"]
     assert fresh["episodes"] == committed["episodes"]
+
+
+def test_committed_reads_only_figures_are_the_default_config_without_attached_self_promotion() -> None:
+    # results/sponsors/reads_only/ is the same detector with self_promo.attach_adjacent off (the
+    # README's sed command): the figures for reads alone, next to the default's promotional blocks
+    import hashlib
+
+    default = (ROOT / "configs" / "sponsors" / "default.yaml").read_text(encoding="utf-8")
+    line = "\n  attach_adjacent: true\n"
+    assert default.count(line) == 1
+    variant = default.replace(line, "\n  attach_adjacent: false\n").encode("utf-8")
+    committed = json.loads((RESULTS.parent / "reads_only" / "sponsor_eval.json").read_text(encoding="utf-8"))
+    assert committed["signature"]["sponsor_config_sha256"] == hashlib.sha256(variant).hexdigest(), (
+        "re-run the reads-only sponsor-eval command in the README"
+    )
+    assert committed["signature"]["spans_sha256"] == sha256_file(DEFAULT_SPANS)
