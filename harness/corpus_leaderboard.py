@@ -180,7 +180,7 @@ def validity_table(records: Iterable[Mapping[str, Any]]) -> list[ValidityCheck]:
             value = auroc(pos, neg)
             checks.append(ValidityCheck(f"consistency.score AUROC, {system} vs {system} on another episode",
                                         value, f"≥ {TARGET_AUROC}", len(pos) * len(neg), _meets(value, TARGET_AUROC, True)))
-    for metric in ("coverage.chapter_weighted", "coverage.key_point_recall"):
+    for metric in ("coverage.chapter_weighted", "coverage.key_point_recall") if mismatched else ():
         values = [v for r in mismatched if (v := metric_value(r, metric)) is not None]
         value = sum(values) / len(values) if values else None
         target = f"≤ {TARGET_MISMATCHED_COVERAGE}" if metric == "coverage.chapter_weighted" else ""
@@ -193,6 +193,8 @@ def validity_table(records: Iterable[Mapping[str, Any]]) -> list[ValidityCheck]:
         ("mismatched", "consistency.claims.supported", None),
     ):
         rows = [r for r in ok if r.get("control") == control]
+        if not rows:  # that control did not run
+            continue
         values = [v for r in rows if (v := metric_value(r, metric)) is not None]
         value = sum(values) / len(values) if values else None
         label = "share of claims supported" if metric.endswith("supported") else metric

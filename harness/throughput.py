@@ -111,8 +111,19 @@ def from_run(run_dir: Path, corpus_episodes: int) -> dict[str, Any]:
     wall = sum(float(r["wall_s"]) for r in rows)
     out = summarize(records, wall, corpus_episodes=corpus_episodes,
                     source=f"rows of {run_dir} (sum of row wall times; no model loading)")
-    out.update(machine=_machine(), load_average_start=None, load_average_end=_load(), overrides=[])
+    out.update(machine=_machine(), load_average_start=None, load_average_end=_load(), overrides=_overrides(run_dir))
     return out
+
+
+def _overrides(run_dir: Path) -> list[str]:
+    """The command-line overrides of a corpus folder's run (Hydra's ``.hydra/overrides.yaml``)."""
+    import yaml
+
+    path = run_dir / ".hydra" / "overrides.yaml"
+    try:
+        return [str(o) for o in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
+    except (OSError, yaml.YAMLError):
+        return []
 
 
 def render(result: Mapping[str, Any]) -> str:
