@@ -525,9 +525,8 @@ class _Found:
     names: set[str]
 
 
-def _attach_self_promo(run: list[_Sentence], found: list[_Found]) -> list[_Found]:
-    """Take in the self-promotion sentences right before and after each span, then merge spans
-    that overlap or touch."""
+def _attach_self_promo(run: list[_Sentence], found: list[_Found]) -> None:
+    """Take in the self-promotion sentences right before and after each span."""
     for f in found:
         while f.first > 0 and run[f.first - 1].promo_only and not run[f.first - 1].is_end:
             f.first -= 1
@@ -535,9 +534,14 @@ def _attach_self_promo(run: list[_Sentence], found: list[_Found]) -> list[_Found
         while f.last + 1 < len(run) and run[f.last + 1].promo_only and not run[f.last + 1].is_end:
             f.last += 1
             f.names.update(r.name for r in run[f.last].rules)
+
+
+def _merge(found: list[_Found], *, touching: bool) -> list[_Found]:
+    """Merge spans that overlap (a span extended back over another's tail), and with
+    ``touching`` also spans with no sentence between them (reads joined by self-promotion)."""
     merged: list[_Found] = []
     for f in sorted(found, key=lambda x: x.first):
-        if merged and f.first <= merged[-1].last + 1:
+        if merged and f.first <= merged[-1].last + (1 if touching else 0):
             merged[-1].last = max(merged[-1].last, f.last)
             merged[-1].names |= f.names
         else:
@@ -571,7 +575,8 @@ def detect_sponsors(transcript: Transcript, cfg: SponsorConfig) -> tuple[Sponsor
                 names = {n for _, _, ns in span.members for n in ns} | {f"position:{position}"}
                 accepted.append(_Found(span.members[0][0], span.members[-1][0], names))
         if cfg.attach_self_promo:
-            accepted = _attach_self_promo(run, accepted)
+            _attach_self_promo(run, accepted)
+        accepted = _merge(accepted, touching=cfg.attach_self_promo)
         for f in accepted:
             start, end = run[f.first].start, run[f.last].end
             block_start = transcript.block_at(start)
