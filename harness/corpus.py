@@ -42,7 +42,7 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from harness.errors import ConfigError, HarnessError, InputFileError
 from harness.textio import atomic_write_jsonl, atomic_write_text
@@ -458,5 +458,3 @@ def comparable(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     executors must agree on."""
     return [{k: v for k, v in r.items() if k not in RUN_FIELDS} for r in records]
 
-
-ProgressCallback = Callable[[int, Mapping[str, Any]], None]

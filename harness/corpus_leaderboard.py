@@ -17,7 +17,6 @@ import io
 import json
 import logging
 import math
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -338,10 +337,3 @@ def write_corpus_leaderboard(records: Sequence[Mapping[str, Any]], out: Path, *,
         plot_distributions(records, out / "plots")
     return content
 
-
-def rows_by_system(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
-    """Records grouped by system name (for callers that tabulate further)."""
-    out: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for r in records:
-        out[r["system"]].append(r)
-    return dict(out)
