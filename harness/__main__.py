@@ -8,6 +8,7 @@ Commands:
   bench        speed and memory: per-stage times, verifier pairs vs exhaustive, 1x/4x/16x transcripts
   train-verifier  rebuild the ``trained`` backend's weights from scratch (fixed seed; see --help)
   quotes-survey   match the quotes of every page of a corpus manifest word for word (no verifier)
+  sponsor-eval precision and recall of sponsor detection on hand-annotated episodes
 
 ``python -m harness leaderboard --help`` and ``python -m harness check --help`` list their options.
 """
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         from harness.config import validate_cli_overrides
         from harness.errors import ConfigError
 
+        # corpus=FILE (the first form of corpus mode) is corpus.manifest=FILE
+        rest = [f"corpus.manifest={a[7:]}" if a.startswith("corpus=") else a for a in rest]
         try:  # Hydra would print a mistyped override as several lines and exit 1
             validate_cli_overrides(rest)
         except ConfigError as exc:
@@ -67,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         from harness.quotes import main as quotes_main
 
         return quotes_main(rest)
+
+    if command == "sponsor-eval":
+        from harness.sponsor_eval import main as sponsor_eval_main
+
+        return sponsor_eval_main(rest)
     print(f"harness: error: unknown command {command!r}\n\n{USAGE.strip()}", file=sys.stderr)
     return 2
 

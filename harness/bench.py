@@ -24,6 +24,7 @@ import os
 import platform
 import re
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -264,8 +265,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--summaries", default=",".join(SUMMARIES))
     parser.add_argument("--exhaustive-claims", type=int, default=6, help="claims timed against every window (0: skip)")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "results" / "bench"))
+    corpus = parser.add_argument_group("corpus throughput (harness.throughput)")
+    corpus.add_argument("--throughput", action="store_true",
+                        help="measure episodes per hour on a fixed corpus sample instead (writes throughput.{json,md})")
+    corpus.add_argument("--episodes", type=int, default=20, help="episodes in the sample (default 20)")
+    corpus.add_argument("--manifest", default=None, help="corpus manifest (default: the shared Lexicap corpus)")
+    corpus.add_argument("--from-run", default=None, help="compute from an existing corpus folder instead of running")
+    corpus.add_argument("overrides", nargs="*", help="config overrides for the throughput run (e.g. metrics=[units])")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    if args.throughput or args.from_run:
+        return _throughput_main(args)
     scales = [int(x) for x in args.scales.split(",") if x.strip()]
     summaries = [x for x in args.summaries.split(",") if x.strip()]
     result = run_bench(scales, summaries, args.exhaustive_claims, Path(args.out))
@@ -275,4 +285,31 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_text(out / "bench.md", text)
     print(text)
     print(json.dumps({"wrote": [str(out / "bench.json"), str(out / "bench.md")]}))
+    return 0
+
+
+def _throughput_main(args: argparse.Namespace) -> int:
+    from harness import throughput
+    from harness.corpus import load_manifest
+    from harness.errors import HarnessError
+
+    manifest = Path(args.manifest) if args.manifest else throughput.DEFAULT_MANIFEST
+    if not manifest.is_file():
+        print(f"harness: error: {manifest}: corpus manifest not found (--manifest FILE)", file=sys.stderr)
+        return 2
+    try:
+        if args.from_run:
+            with tempfile.TemporaryDirectory() as tmp:
+                episodes = len({r.episode_id for r in load_manifest(manifest, Path(tmp))})
+            result = throughput.from_run(Path(args.from_run), episodes)
+        else:
+            result = throughput.run_throughput(args.episodes, manifest, args.overrides)
+    except HarnessError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return 2
+    text = throughput.render(result)
+    out = Path(args.out)
+    atomic_write_json(out / "throughput.json", result)
+    atomic_write_text(out / "throughput.md", text)
+    print(text)
     return 0

@@ -21,6 +21,19 @@ log = logging.getLogger("harness")
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
 
 
+def _run_dir(summary_name: str, manifest: Any, corpus_name: Any, resume: Any, now: str) -> str:
+    """``hydra.run.dir`` below ``results/``: ``runs/<summary>/<time>``, or in corpus mode
+    ``corpus/<name>/<time>`` (with ``corpus.resume=true``: the latest existing one of that name)."""
+    if not manifest:
+        return f"runs/{summary_name}/{now}"
+    from harness.corpus import corpus_dir
+
+    return corpus_dir(str(manifest), corpus_name, bool(resume), now)
+
+
+OmegaConf.register_new_resolver("harness_run_dir", _run_dir, replace=True)
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print one error line to stderr and exit with ``code`` (no traceback)."""
     print(f"harness: error: {message}", file=sys.stderr)
@@ -51,7 +64,7 @@ def run_app(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
 
     out_dir = HydraConfig.get().runtime.output_dir
-    if cfg.get("corpus"):
+    if (cfg.get("corpus") or {}).get("manifest"):
         _run_corpus(cfg, out_dir)
         return
     try:

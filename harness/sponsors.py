@@ -1,34 +1,51 @@
-"""Sponsor detection: find ad reads and podcast self-promotion in a transcript.
+"""Sponsor detection: find ad reads, and the show's self-promotion next to them, in a transcript.
 
 Nothing here knows a brand. Everything comes from the ``sponsors`` config group
 (``configs/sponsors/default.yaml``); the signals are:
 
-* **Cue phrases** (``rules``): named regular expressions of one of four kinds — ``sponsor``
-  ("brought to you by", "this episode is sponsored by"), ``offer`` ("use code", "go to X dot com
-  slash Y", "free trial", "20 percent off", "download the app"), ``self_promo`` ("support this
-  podcast", "subscribe on…", "check out our sponsors") and ``announcement`` ("quick summary of the
-  ads", "a few minutes of ads", "after this short break"). Each has a weight.
+* **Cue phrases** (``rules``): named regular expressions of one of five kinds — ``sponsor``
+  ("brought to you by", "this episode is sponsored by", "thank you to our sponsors", "first
+  sponsor is"), ``offer`` ("use code", "go to X dot com slash Y", "free trial", "20 percent off",
+  "download the app"), ``announcement`` ("quick summary of the ads", "quick mention of our
+  sponsors", "a few minutes of ads", "after this short break"), ``pointer`` ("check them out in
+  the description", "click the sponsor links"), and ``self_promo`` ("subscribe on…", "support it
+  on Patreon", "review it with five stars"). Each has a weight.
 * **Sponsor names** (``brands``): the names that follow a sponsor cue ("presented by Acme Bank",
-  "two sponsors: Zorblex and Quill") and vanity domains ("zorblex dot com") are collected for the
-  transcript; a later sentence that names one is a weak hit.
+  "two sponsors: Zorblex and Quill", "thank you to Zorblex and Quill") and vanity domains
+  ("zorblex dot com") are collected for the transcript; a later sentence that names one is a weak
+  hit, and a cue sentence that names a sponsor already in an open span may close a longer gap
+  (``bridge``): the "once again, go to zorblex.com" that ends a long read.
 * **Similarity to the ad read**: a sentence next to a span that shares ``cohesion.min_shared_words``
   content words with the span's cue sentences (the ad's product talk), or that has
   ``style.min_features`` features of ad copy (second person, an imperative opening, money, a
   web address, superlatives), is a weak hit.
 * **Position**: the conversation is split into ``intro``, ``mid_roll`` and ``outro`` by the share
-  of its text before a span; each position has its own score threshold and may set its own
-  sentence gap (else ``max_gap_sentences``): a mid-roll needs more evidence than a pre-roll.
+  of its text before a span; each position has its own score threshold, may set its own sentence
+  gap (else ``max_gap_sentences``) and its own required cue kinds: a mid-roll needs an offer, so a
+  joke in the sponsor formula or a company named in a story is not an ad.
 * **Announcements** open an ad block: for ``announcement.max_sentences`` sentences after one, the
   allowed gap between hits widens to ``announcement.max_gap_sentences``; an ``end_rules`` phrase
-  ("here's my conversation with", "back to the show") closes any open span.
+  ("here's my conversation with", "back to the show", "as a side note", "let me leave you with")
+  closes any open span.
 
-Sentences are chained inside runs of consecutive turns by one speaker: a span opens on a cue
-(never on a weak hit), takes in every hit while the gap between hits stays within the limit, and
-is trimmed to its first and last hit. It becomes a sponsor segment when its score (the sum of the
-weights of the distinct rules that fired) reaches its position's ``min_score`` and it holds a
-cue of a kind in ``accept.require_kinds`` — or at least ``accept.self_promo_min_rules`` distinct
-self-promotion rules. So a guest who mentions a company, a "sponsored by" in a research story, or
-a lone "check out our sponsors in the description" is not an ad read.
+Sentences are cut further at ``clause_breaks`` (the formulas that start a new part of an intro
+or outro: "thanks for listening", "if you enjoy", "and now let me leave you"), since captions
+without punctuation run a whole outro into one "sentence". They are chained inside runs of
+consecutive turns by one speaker: a span opens on a ``sponsor``, ``offer`` or ``announcement``
+cue (never on a weak hit, a pointer or self-promotion), takes in every hit while the gap between
+hits stays within the limit, and is trimmed to its first and last hit. A sentence of
+self-promotion alone ends the open span: the show's "subscribe, review, support it on Patreon"
+is not an ad read. A span becomes a sponsor segment when its score (the sum of the weights of the
+distinct rules that fired) reaches its position's ``min_score`` and it holds a cue of a kind in
+its position's ``require_kinds``, or every kind of one set in ``accept.require_together`` (a
+"quick mention of our sponsors… check them out in the description" list). So a guest who
+mentions a company, a "sponsored by" in a research story, or a lone "check out our sponsors in
+the description" is not an ad read.
+
+With ``self_promo.attach_adjacent``, the self-promotion sentences right before or right after a
+segment (no other sentence between) become part of it, and segments that then touch are merged:
+a segment is the promotional block a summary should not draw on. Self-promotion a sentence or
+more away from a read stays out.
 """
 
 from __future__ import annotations
@@ -42,7 +59,9 @@ from harness.errors import ConfigError
 from harness.formats.base import split_sentences
 from harness.types import Segment, SponsorSegment, Transcript
 
-KINDS = ("sponsor", "offer", "self_promo", "announcement")
+KINDS = ("sponsor", "offer", "self_promo", "announcement", "pointer")
+#: Cue kinds that can open a span.
+OPENING_KINDS = frozenset({"sponsor", "offer", "announcement"})
 POSITIONS = ("intro", "mid_roll", "outro")
 BRAND_RULE = "sponsor_brand"
 COHESION_RULE = "ad_cohesion"
@@ -60,16 +79,21 @@ class SponsorRule:
 
     @property
     def strong(self) -> bool:
-        """Cue kinds that can open a span (all four; weak hits never open one)."""
-        return self.kind in KINDS
+        """Cue kinds that can open a span (``OPENING_KINDS``)."""
+        return self.kind in OPENING_KINDS
 
 
 @dataclass(frozen=True)
 class PositionRule:
-    """Thresholds of one position: the score a span needs and the sentences allowed between hits."""
+    """Thresholds of one position: the score a span needs, the sentences allowed between hits,
+    the cue kinds of which a span needs one (``None``: ``accept.require_kinds``), and whether an
+    accepted span takes in the weak hits right before its first cue (``extend_back``: the
+    product talk that leads up to a code in an in-conversation plug)."""
 
     min_score: float
     max_gap_sentences: int
+    require_kinds: frozenset[str] | None = None
+    extend_back: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,11 +102,13 @@ class SponsorConfig:
 
     rules: tuple[SponsorRule, ...]
     end_rules: tuple[re.Pattern[str], ...] = ()
+    clause_breaks: tuple[re.Pattern[str], ...] = ()
     brand_cues: tuple[re.Pattern[str], ...] = ()
     brand_domain: re.Pattern[str] | None = None
     brand_weight: float = 1.0
     brand_max_words: int = 4
     brand_stop_words: frozenset[str] = frozenset()
+    bridge_max_gap: int = 0
     cohesion_min_shared: int = 2
     cohesion_weight: float = 0.5
     style_features: tuple[tuple[str, re.Pattern[str]], ...] = ()
@@ -96,7 +122,8 @@ class SponsorConfig:
     announcement_max_sentences: int = 40
     announcement_max_gap: int = 8
     require_kinds: frozenset[str] = frozenset({"sponsor", "offer"})
-    self_promo_min_rules: int = 3
+    require_together: tuple[frozenset[str], ...] = ()
+    attach_self_promo: bool = True
     across_turns: bool = True
 
     @property
@@ -123,6 +150,16 @@ def _number(cfg: Mapping, key: str, default: float, where: str, *, low: float = 
     if out < low:
         raise ConfigError(f"{where}.{key} must be >= {low}, got {value!r}")
     return out
+
+
+def _kinds(values: Any, where: str) -> frozenset[str]:
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ConfigError(f"{where}: a list of cue kinds is required, got {values!r}")
+    kinds = frozenset(str(k) for k in values)
+    unknown = kinds - set(KINDS) - {"product"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown kind(s) {sorted(unknown)}")
+    return kinds
 
 
 def sponsor_config_from_mapping(cfg: Mapping) -> SponsorConfig:
@@ -153,22 +190,24 @@ def sponsor_config_from_mapping(cfg: Mapping) -> SponsorConfig:
         raise ConfigError("sponsors.rules: rule names must be unique")
 
     brands = cfg.get("brands") or {}
+    bridge = cfg.get("bridge") or {}
     cohesion = cfg.get("cohesion") or {}
     style = cfg.get("style") or {}
     position = cfg.get("position") or {}
     announcement = cfg.get("announcement") or {}
     accept = cfg.get("accept") or {}
+    self_promo = cfg.get("self_promo") or {}
     positions = {}
     for p in POSITIONS:
         section = position.get(p) or {}
         positions[p] = PositionRule(
             min_score=_number(section, "min_score", 2.0, f"sponsors.position.{p}"),
             max_gap_sentences=int(_number(section, "max_gap_sentences", cfg.get("max_gap_sentences", 3), f"sponsors.position.{p}")),
+            require_kinds=_kinds(section["require_kinds"], f"sponsors.position.{p}.require_kinds") if section.get("require_kinds") is not None else None,
+            extend_back=bool(section.get("extend_back", False)),
         )
-    require = frozenset(str(k) for k in accept.get("require_kinds", ["sponsor", "offer"]) or ())
-    unknown = require - set(KINDS) - {"product"}
-    if unknown:
-        raise ConfigError(f"sponsors.accept.require_kinds: unknown kind(s) {sorted(unknown)}")
+    require = _kinds(accept.get("require_kinds", ["sponsor", "offer"]) or (), "sponsors.accept.require_kinds")
+    together = tuple(_kinds(group, "sponsors.accept.require_together") for group in accept.get("require_together") or ())
     intro = _number(position, "intro_fraction", 0.1, "sponsors.position")
     outro = _number(position, "outro_fraction", 0.1, "sponsors.position")
     if intro + outro > 1:
@@ -181,11 +220,13 @@ def sponsor_config_from_mapping(cfg: Mapping) -> SponsorConfig:
     return SponsorConfig(
         rules=tuple(rules),
         end_rules=tuple(_compile(p, "sponsors.end_rules") for p in cfg.get("end_rules") or []),
+        clause_breaks=tuple(_compile(p, "sponsors.clause_breaks") for p in cfg.get("clause_breaks") or []),
         brand_cues=tuple(_compile(p, "sponsors.brands.cues") for p in brands.get("cues") or []),
         brand_domain=_compile(brands["domain_pattern"], "sponsors.brands.domain_pattern") if brands.get("domain_pattern") else None,
         brand_weight=_number(brands, "weight", 1.0, "sponsors.brands"),
         brand_max_words=int(_number(brands, "max_words", 4, "sponsors.brands", low=1)),
         brand_stop_words=frozenset(str(w).lower() for w in brands.get("stop_words") or []),
+        bridge_max_gap=int(_number(bridge, "max_gap_sentences", 0, "sponsors.bridge")),
         cohesion_min_shared=int(_number(cohesion, "min_shared_words", 2, "sponsors.cohesion", low=1)),
         cohesion_weight=_number(cohesion, "weight", 0.5, "sponsors.cohesion"),
         style_features=tuple(features),
@@ -197,7 +238,8 @@ def sponsor_config_from_mapping(cfg: Mapping) -> SponsorConfig:
         announcement_max_sentences=int(_number(announcement, "max_sentences", 40, "sponsors.announcement")),
         announcement_max_gap=int(_number(announcement, "max_gap_sentences", 8, "sponsors.announcement")),
         require_kinds=require,
-        self_promo_min_rules=int(_number(accept, "self_promo_min_rules", 3, "sponsors.accept", low=1)),
+        require_together=together,
+        attach_self_promo=bool(self_promo.get("attach_adjacent", True)),
         across_turns=bool(cfg.get("across_turns", True)),
     )
 
@@ -217,7 +259,23 @@ class _Sentence:
     is_end: bool = False
     words: frozenset[str] = frozenset()
     style: int = 0
-    brand: bool = False
+    brands: frozenset[str] = frozenset()
+    brand_hit: bool = False
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(r.kind for r in self.rules)
+
+    @property
+    def opens(self) -> bool:
+        """Holds a cue that can open a span."""
+        return any(r.strong for r in self.rules)
+
+    @property
+    def promo_only(self) -> bool:
+        """Self-promotion with no cue that could open a span (a pointer may come with it)."""
+        kinds = self.kinds
+        return "self_promo" in kinds and not (kinds & OPENING_KINDS)
 
 
 @functools.lru_cache(maxsize=1)
@@ -244,9 +302,6 @@ def _content_words(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-_NAME_TOKEN = re.compile(r"[A-Z0-9][\w&'’.+\-]*")
-
-
 def _names_after(text: str, cfg: SponsorConfig) -> list[str]:
     """Sponsor names listed at the start of ``text``: capitalised words, up to
     ``brand_max_words`` per name, separated by commas, "and" or "&"."""
@@ -269,40 +324,59 @@ def _names_after(text: str, cfg: SponsorConfig) -> list[str]:
     return names
 
 
-def _brands(sentences: Sequence[_Sentence], cfg: SponsorConfig) -> list[re.Pattern[str]]:
-    """Patterns of the sponsor names the transcript announces (see module docstring)."""
-    found: set[str] = set()
-    for s in sentences:
-        if not any(r.kind == "sponsor" for r in s.rules) and not any(r.kind == "offer" for r in s.rules):
+def _brands(sentences: Sequence[_Sentence], cfg: SponsorConfig) -> dict[str, tuple[re.Pattern[str], set[int]]]:
+    """The sponsor names the transcript announces (see module docstring), lower-cased, each with
+    the pattern that finds it and the indices (in ``sentences``) of the sentences it came from."""
+    found: dict[str, set[int]] = {}
+    for i, s in enumerate(sentences):
+        if not s.kinds & {"sponsor", "offer"}:
             continue
+        names: set[str] = set()
         for cue in cfg.brand_cues:
             for m in cue.finditer(s.text):
-                found.update(n for n in _names_after(s.text[m.end() :], cfg) if len(n) > 1)
+                names.update(n.lower() for n in _names_after(s.text[m.end() :], cfg) if len(n) > 1)
         if cfg.brand_domain is not None:
             for m in cfg.brand_domain.finditer(s.text):
                 name = m.group(1) if m.groups() else m.group(0)
                 if name and name.lower() not in cfg.brand_stop_words and len(name) > 2:
-                    found.add(name)
-    return [re.compile(r"(?<!\w)" + re.escape(b) + r"(?!\w)", re.IGNORECASE) for b in sorted(found)]
+                    names.add(name.lower())
+        for name in names:
+            found.setdefault(name, set()).add(i)
+    return {
+        b: (re.compile(r"(?<!\w)" + re.escape(b) + r"(?!\w)", re.IGNORECASE), sources)
+        for b, sources in sorted(found.items())
+    }
 
 
-def _sentences(transcript: Transcript, segments: Sequence[Segment], cfg: SponsorConfig) -> list[_Sentence]:
+def _clauses(text: str, cfg: SponsorConfig) -> list[tuple[int, int]]:
+    """``(start, end)`` of the sentences of ``text``, each cut again before a clause break."""
+    out = []
+    for s, e in split_sentences(text):
+        cuts = sorted({m.start() for p in cfg.clause_breaks for m in p.finditer(text, s, e) if m.start() > s})
+        for a, b in zip([s, *cuts], [*cuts, e]):
+            piece = text[a:b]
+            lead = len(piece) - len(piece.lstrip())
+            trail = len(piece.rstrip(" \t\n,;:-–—"))
+            if trail > lead:
+                out.append((a + lead, a + trail))
+    return out
+
+
+def _sentences(segments: Sequence[Segment], cfg: SponsorConfig) -> list[_Sentence]:
     out = []
     for seg in segments:
-        for s, e in split_sentences(seg.text):
+        for s, e in _clauses(seg.text, cfg):
             text = seg.text[s:e]
-            fired = tuple(r for r in cfg.rules if r.pattern.search(text))
-            style = sum(1 for _, p in cfg.style_features if p.search(text))
             out.append(
                 _Sentence(
                     start=seg.char_start + s,
                     end=seg.char_start + e,
                     text=text,
                     segment=seg.index,
-                    rules=fired,
+                    rules=tuple(r for r in cfg.rules if r.pattern.search(text)),
                     is_end=any(p.search(text) for p in cfg.end_rules),
                     words=_content_words(text),
-                    style=style,
+                    style=sum(1 for _, p in cfg.style_features if p.search(text)),
                 )
             )
     return out
@@ -326,16 +400,19 @@ def _runs(transcript: Transcript, cfg: SponsorConfig) -> list[list[Segment]]:
 
 @dataclass
 class _Span:
-    members: list[tuple[_Sentence, tuple[str, ...]]] = field(default_factory=list)
+    """Hits chained into one candidate read: ``(index in the run, sentence, signal names)``."""
+
+    members: list[tuple[int, _Sentence, tuple[str, ...]]] = field(default_factory=list)
     words: set[str] = field(default_factory=set)
+    brands: set[str] = field(default_factory=set)
 
     @property
     def first(self) -> _Sentence:
-        return self.members[0][0]
+        return self.members[0][1]
 
     @property
     def last(self) -> _Sentence:
-        return self.members[-1][0]
+        return self.members[-1][1]
 
 
 def _position(start: int, end: int, bounds: tuple[int, int], cfg: SponsorConfig) -> str:
@@ -348,26 +425,53 @@ def _position(start: int, end: int, bounds: tuple[int, int], cfg: SponsorConfig)
     return "mid_roll"
 
 
+def _weak(s: _Sentence, span: _Span, cfg: SponsorConfig) -> list[str]:
+    """The weak signals of a sentence with no cue of its own, next to ``span``."""
+    weak = [BRAND_RULE] if s.brand_hit else []
+    if len(s.words & span.words) >= cfg.cohesion_min_shared:
+        weak.append(COHESION_RULE)
+    if cfg.style_features and s.style >= cfg.style_min_features:
+        weak.append(STYLE_RULE)
+    return weak
+
+
+def _extend_back(run: list[_Sentence], span: _Span, limit: int, cfg: SponsorConfig) -> None:
+    """Prepend the weak hits before the span's first member, while gaps stay within ``limit``."""
+    i = span.members[0][0] - 1
+    gap = 0
+    while i >= 0 and gap <= limit:
+        s = run[i]
+        if s.is_end or s.promo_only or s.rules:
+            break
+        weak = _weak(s, span, cfg)
+        if weak:
+            span.members.insert(0, (i, s, tuple(weak)))
+            gap = 0
+        else:
+            gap += 1
+        i -= 1
+
+
 def _chain(run: list[_Sentence], bounds: tuple[int, int], cfg: SponsorConfig) -> Iterable[_Span]:
     span: _Span | None = None
     last_hit = -1
     announced_until = -1
     for i, s in enumerate(run):
-        if s.is_end:
+        if s.is_end or s.promo_only:
+            # a return to the conversation, or the show promoting itself, ends the read
             if span is not None:
                 yield span
-            span, announced_until = None, -1
+            span = None
+            if s.is_end:
+                announced_until = -1
             continue
         cues = tuple(r.name for r in s.rules)
         weak: list[str] = []
-        if s.brand:
-            weak.append(BRAND_RULE)
         if span is not None and not cues:
-            if len(s.words & span.words) >= cfg.cohesion_min_shared:
-                weak.append(COHESION_RULE)
-            if cfg.style_features and s.style >= cfg.style_min_features:
-                weak.append(STYLE_RULE)
-        if any(r.kind == "announcement" for r in s.rules):
+            weak = _weak(s, span, cfg)
+        elif s.brand_hit:
+            weak.append(BRAND_RULE)
+        if "announcement" in s.kinds:
             announced_until = i + cfg.announcement_max_sentences
         if not cues and not weak:
             continue
@@ -376,16 +480,19 @@ def _chain(run: list[_Sentence], bounds: tuple[int, int], cfg: SponsorConfig) ->
             limit = cfg.positions[pos].max_gap_sentences
             if i <= announced_until:
                 limit = max(limit, cfg.announcement_max_gap)
+            if s.opens and s.brands & span.brands:
+                limit = max(limit, cfg.bridge_max_gap)
             if i - last_hit - 1 > limit:
                 yield span
                 span = None
         if span is None:
-            if not any(r.strong for r in s.rules):
+            if not s.opens:
                 continue
             span = _Span()
-        span.members.append((s, cues + tuple(weak)))
-        if cues or s.brand:
+        span.members.append((i, s, cues + tuple(weak)))
+        if cues or s.brand_hit:
             span.words |= s.words
+        span.brands |= s.brands
         last_hit = i
     if span is not None:
         yield span
@@ -394,21 +501,52 @@ def _chain(run: list[_Sentence], bounds: tuple[int, int], cfg: SponsorConfig) ->
 def _accept(span: _Span, position: str, cfg: SponsorConfig) -> bool:
     rules: dict[str, float] = {}
     kinds: set[str] = set()
-    self_promo: set[str] = set()
-    for s, names in span.members:
+    weights = {BRAND_RULE: cfg.brand_weight, COHESION_RULE: cfg.cohesion_weight, STYLE_RULE: cfg.style_weight}
+    for _, s, names in span.members:
         for r in s.rules:
             rules[r.name] = r.weight
             kinds.add(r.kind)
-            if r.kind == "self_promo":
-                self_promo.add(r.name)
-        weights = {BRAND_RULE: cfg.brand_weight, COHESION_RULE: cfg.cohesion_weight, STYLE_RULE: cfg.style_weight}
         for name in names:
             if name in weights:
                 rules[name] = weights[name]
-    score = sum(rules.values())
-    if score < cfg.positions[position].min_score:
+    rule = cfg.positions[position]
+    if sum(rules.values()) < rule.min_score:
         return False
-    return bool(kinds & cfg.require_kinds) or len(self_promo) >= cfg.self_promo_min_rules
+    require = cfg.require_kinds if rule.require_kinds is None else rule.require_kinds
+    return bool(kinds & require) or any(group <= kinds for group in cfg.require_together)
+
+
+@dataclass
+class _Found:
+    """An accepted span as a range of sentence indices in its run, with its signal names."""
+
+    first: int
+    last: int
+    names: set[str]
+
+
+def _attach_self_promo(run: list[_Sentence], found: list[_Found]) -> None:
+    """Take in the self-promotion sentences right before and after each span."""
+    for f in found:
+        while f.first > 0 and run[f.first - 1].promo_only and not run[f.first - 1].is_end:
+            f.first -= 1
+            f.names.update(r.name for r in run[f.first].rules)
+        while f.last + 1 < len(run) and run[f.last + 1].promo_only and not run[f.last + 1].is_end:
+            f.last += 1
+            f.names.update(r.name for r in run[f.last].rules)
+
+
+def _merge(found: list[_Found], *, touching: bool) -> list[_Found]:
+    """Merge spans that overlap (a span extended back over another's tail), and with
+    ``touching`` also spans with no sentence between them (reads joined by self-promotion)."""
+    merged: list[_Found] = []
+    for f in sorted(found, key=lambda x: x.first):
+        if merged and f.first <= merged[-1].last + (1 if touching else 0):
+            merged[-1].last = max(merged[-1].last, f.last)
+            merged[-1].names |= f.names
+        else:
+            merged.append(f)
+    return merged
 
 
 def detect_sponsors(transcript: Transcript, cfg: SponsorConfig) -> tuple[SponsorSegment, ...]:
@@ -417,24 +555,32 @@ def detect_sponsors(transcript: Transcript, cfg: SponsorConfig) -> tuple[Sponsor
     if not content:
         return ()
     bounds = (content[0].char_start, content[-1].char_end)
-    runs = [_sentences(transcript, run, cfg) for run in _runs(transcript, cfg)]
-    brands = _brands([s for run in runs for s in run], cfg)
-    if brands:
-        for run in runs:
-            for s in run:
-                s.brand = any(b.search(s.text) for b in brands)
+    runs = [_sentences(run, cfg) for run in _runs(transcript, cfg)]
+    flat = [s for run in runs for s in run]
+    brands = _brands(flat, cfg)
+    for i, s in enumerate(flat):
+        named = [(b, sources) for b, (p, sources) in brands.items() if p.search(s.text)]
+        s.brands = frozenset(b for b, _ in named)
+        # the sentence that announces a name does not count as naming a sponsor announced elsewhere
+        s.brand_hit = any(sources - {i} for _, sources in named)
     found: list[SponsorSegment] = []
     for run in runs:
+        accepted = []
         for span in _chain(run, bounds, cfg):
-            start, end = span.first.start, span.last.end
-            position = _position(start, end, bounds, cfg)
-            if not _accept(span, position, cfg):
-                continue
+            position = _position(span.first.start, span.last.end, bounds, cfg)
+            if _accept(span, position, cfg):
+                rule = cfg.positions[position]
+                if rule.extend_back:
+                    _extend_back(run, span, rule.max_gap_sentences, cfg)
+                names = {n for _, _, ns in span.members for n in ns} | {f"position:{position}"}
+                accepted.append(_Found(span.members[0][0], span.members[-1][0], names))
+        if cfg.attach_self_promo:
+            _attach_self_promo(run, accepted)
+        accepted = _merge(accepted, touching=cfg.attach_self_promo)
+        for f in accepted:
+            start, end = run[f.first].start, run[f.last].end
             block_start = transcript.block_at(start)
-            names = {n for _, ns in span.members for n in ns}
-            segs = tuple(sorted({s.segment for s, _ in span.members} | {
-                seg.index for seg in content if seg.char_start < end and seg.char_end > start
-            }))
+            segs = tuple(sorted({seg.index for seg in content if seg.char_start < end and seg.char_end > start}))
             found.append(
                 SponsorSegment(
                     index=len(found),
@@ -444,7 +590,7 @@ def detect_sponsors(transcript: Transcript, cfg: SponsorConfig) -> tuple[Sponsor
                     end_s=transcript.time_at(end),
                     time_estimated=block_start is None or block_start.char_start != start,
                     segment_indices=segs,
-                    rules=tuple(sorted(names | {f"position:{position}"})),
+                    rules=tuple(sorted(f.names)),
                     text=transcript.text[start:end],
                 )
             )

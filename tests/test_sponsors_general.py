@@ -121,6 +121,10 @@ def test_thresholds_and_rules_come_from_the_config(raw_cfg):
         ({"position": {"intro_fraction": 0.7, "outro_fraction": 0.7}}, "intro_fraction \\+ outro_fraction"),
         ({"position": {"intro": {"min_score": "high"}}}, "must be a number"),
         ({"accept": {"require_kinds": ["jingle"]}}, "unknown kind"),
+        ({"accept": {"require_together": [["announcement", "jingle"]]}}, "unknown kind"),
+        ({"position": {"mid_roll": {"require_kinds": ["jingle"]}}}, "unknown kind"),
+        ({"position": {"mid_roll": {"require_kinds": "offer"}}}, "a list of cue kinds"),
+        ({"clause_breaks": ["("]}, "bad regular expression"),
     ],
 )
 def test_bad_sponsor_config_is_a_config_error(bad, message):
@@ -136,3 +140,160 @@ def test_episode_416_has_no_sponsor_segment(cfg):
     # it says "please check out our sponsors in the description" twice, and reads no ad
     assert "check out our sponsors in the description" in t.text
     assert detect_sponsors(t, cfg) == ()
+
+
+# ----------------------------------------------------------------------------------------------
+# Sponsor lists, long reads, self-promotion and in-conversation plugs (invented brands)
+# ----------------------------------------------------------------------------------------------
+
+
+def show(intro: str, outro: str = "Until next time.", middle: str = "", turns: int = 20):
+    """A plain-text episode: the host's intro, ``turns`` turns of conversation (``middle`` as the
+    host's turn halfway), and the host's outro."""
+    lines = [f"[00:00:00] Host: {intro}"]
+    for i in range(1, turns + 1):
+        who = "Guest" if i % 2 else "Host"
+        text = f"We talked about tides, harbours and the boats that use them, part {i} of many."
+        if middle and i == turns // 2:
+            who, text = "Host", middle
+        lines.append(f"[00:{i:02d}:00] {who}: {text}")
+    lines.append(f"[00:{turns + 1:02d}:00] Host: {outro}")
+    return read_text("\n".join(lines) + "\n", "mem.txt", "0" * 64)
+
+
+def texts(spans) -> list[str]:
+    return [sp.text for sp in spans]
+
+
+def test_intro_sponsor_list_ends_before_the_side_note(cfg):
+    t = show(
+        "Welcome to Harbour Talk. Quick mention of our sponsors, Zorblex, Quillfeather and Brightmoss. "
+        "Check them out in the description to support this podcast. As a side note, let me say that "
+        "harbours are older than cities. And now, here's my conversation with Ines."
+    )
+    assert texts(detect_sponsors(t, cfg)) == [
+        "Quick mention of our sponsors, Zorblex, Quillfeather and Brightmoss. "
+        "Check them out in the description to support this podcast."
+    ]
+
+
+def test_announced_list_of_names_closed_by_a_pointer(cfg):
+    # no sponsor cue names the sponsors: the announcement and the pointer together make the read
+    t = show(
+        "Welcome to Harbour Talk. Quick mention of our sponsors. Zorblex, a sock maker, and Brightmoss, "
+        "a lamp company. So the choice is dry feet or light. Choose wisely, my friends. And if you wish, "
+        "click the sponsor links below to get a discount and to support this podcast. As a side note, "
+        "I sailed here."
+    )
+    (span,) = detect_sponsors(t, cfg)
+    assert span.text.startswith("Quick mention of our sponsors.")
+    assert span.text.endswith("to get a discount and to support this podcast.")
+    assert {"ads_notice", "sponsor_pointer"} <= set(span.rules)
+
+
+@pytest.mark.parametrize(
+    "outro, read",
+    [
+        (
+            "Thanks for listening to this conversation with Ines, and thank you to Zorblex, Quillfeather "
+            "and Brightmoss. Check them out in the description to support this podcast.",
+            "Thanks for listening to this conversation with Ines, and thank you to Zorblex, Quillfeather "
+            "and Brightmoss. Check them out in the description to support this podcast.",
+        ),
+        (
+            # "Thanks for listening" as a sentence of its own is not part of the read
+            "Thanks for listening to this conversation with Ines. And thank you to Zorblex and Brightmoss. "
+            "Check them out in the description to support this podcast.",
+            "And thank you to Zorblex and Brightmoss. Check them out in the description to support this podcast.",
+        ),
+    ],
+)
+def test_outro_thanks_list_without_our_sponsors_stops_at_the_closing_quotation(cfg, outro, read):
+    t = show("Welcome to Harbour Talk.", outro + " And now, let me leave you with some words from Ada. The sea is wide.")
+    assert texts(detect_sponsors(t, cfg)) == [read]
+
+
+def test_thanking_a_guest_by_name_is_not_a_read(cfg):
+    t = show("Welcome to Harbour Talk.", "Thank you to Ines Farrow for coming. See you next week.")
+    assert detect_sponsors(t, cfg) == ()
+
+
+def test_unpunctuated_caption_outro_is_cut_at_its_formulas(cfg, tmp_path):
+    cues = [(i * 5, f"we talked about tides and harbours and boats part {i}") for i in range(40)]
+    cues += [
+        (200, "thanks so much for talking today thanks for listening to this conversation with ines and thank you to"),
+        (205, "zorblex and brightmoss check them out in the description to support this podcast and now let me leave"),
+        (210, "you with some words from ada the sea is wide thank you for listening and hope to see you next time"),
+    ]
+    vtt = tmp_path / "lower.vtt"
+    vtt.write_text(
+        "WEBVTT\n\n" + "\n".join(f"00:{s // 60:02d}:{s % 60:02d}.000 --> 00:{(s + 5) // 60:02d}:{(s + 5) % 60:02d}.000\n{c}\n" for s, c in cues),
+        encoding="utf-8",
+    )
+    (span,) = detect_sponsors(load_transcript(vtt, "auto"), cfg)
+    assert span.text == (
+        "thanks for listening to this conversation with ines and thank you to "
+        "zorblex and brightmoss check them out in the description to support this podcast"
+    )
+    assert 200 < span.start_s < 205 and 205 < span.end_s < 210
+
+
+LONG_READ = (
+    "Welcome to Harbour Talk. This show is sponsored by Zorblex. Sign up at zorblex.com slash harbour to "
+    "get a discount. "
+    + " ".join(f"Their socks are knitted from old fishing nets, batch {i} of the season." for i in range(12))
+    + " Once again, sign up at zorblex.com slash harbour. And now, here's my conversation with Ines."
+)
+
+
+def test_long_read_is_bridged_by_its_callback_to_the_same_sponsor(cfg, raw_cfg):
+    (span,) = detect_sponsors(show(LONG_READ), cfg)
+    assert span.text.startswith("This show is sponsored by Zorblex.")
+    assert span.text.endswith("Once again, sign up at zorblex.com slash harbour.")
+    no_bridge = copy.deepcopy(raw_cfg)
+    no_bridge["bridge"]["max_gap_sentences"] = 0
+    no_bridge["announcement"]["max_gap_sentences"] = 0
+    assert len(detect_sponsors(show(LONG_READ), sponsor_config_from_mapping(no_bridge))) == 2
+
+
+SELF_PROMO = "If you enjoy this thing, subscribe on YouTube, review it with five stars on Apple Podcasts, support it on Patreon."
+
+
+def test_self_promotion_alone_is_never_a_segment(cfg):
+    t = show(f"Welcome to Harbour Talk. {SELF_PROMO} And now, here's my conversation with Ines.", SELF_PROMO)
+    assert detect_sponsors(t, cfg) == ()
+
+
+def test_self_promotion_next_to_a_read_joins_it_and_one_sentence_away_does_not(cfg, raw_cfg):
+    read = "This show is presented by Zorblex. Use code HARBOUR at zorblex.com slash harbour."
+    adjacent = show(f"Welcome to Harbour Talk. {SELF_PROMO} {read} And now, here's my conversation with Ines.")
+    (span,) = detect_sponsors(adjacent, cfg)
+    assert span.text == f"{SELF_PROMO} {read}"
+    assert "patreon" in span.rules
+    apart = show(f"Welcome to Harbour Talk. {SELF_PROMO} I do read every review. {read} And now, here's Ines.")
+    assert texts(detect_sponsors(apart, cfg)) == [read]
+    # between two reads it ends the first; attached, it joins them into one block
+    two = show(f"Welcome. {read} {SELF_PROMO} This show is also sponsored by Brightmoss. Go to brightmoss.com slash sea. And now, here's Ines.")
+    assert len(detect_sponsors(two, cfg)) == 1
+    reads_only = copy.deepcopy(raw_cfg)
+    reads_only["self_promo"]["attach_adjacent"] = False
+    spans = detect_sponsors(two, sponsor_config_from_mapping(reads_only))
+    assert texts(spans) == [read, "This show is also sponsored by Brightmoss. Go to brightmoss.com slash sea."]
+    assert texts(detect_sponsors(adjacent, sponsor_config_from_mapping(reads_only))) == [read]
+
+
+def test_mid_roll_joke_in_the_sponsor_formula_is_not_a_read(cfg):
+    # the sponsor formula about the can on the table: no offer, so not a mid-roll read
+    t = show("Welcome to Harbour Talk.", middle="This episode is brought to you by delicious Fizzco soda. Fizzco is warm now.")
+    assert detect_sponsors(t, cfg) == ()
+
+
+def test_mid_roll_plug_takes_in_the_product_talk_before_its_code(cfg):
+    plug = (
+        "By the way, I wear Zorbwear socks on every dive. Zorbwear socks stay dry for a week. "
+        "Go to zorbwear.com slash harbour and use code HARBOUR for 20 percent off."
+    )
+    t = show("Welcome to Harbour Talk.", middle=f"We went down at dawn. {plug} Anyway, the harbour froze that winter.")
+    (span,) = detect_sponsors(t, cfg)
+    assert span.text == plug
+    assert position(span) == "mid_roll"

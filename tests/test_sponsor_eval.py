@@ -1,0 +1,268 @@
+"""Sponsor detection, measured: the scorer's arithmetic, the annotation file, and the committed
+figures (``results/sponsors/sponsor_eval.json``) reproduced from the shared corpus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SHARED, compose
+from harness.errors import InputFileError
+from harness.sponsor_eval import (
+    DEFAULT_SPANS,
+    AnnotatedRead,
+    EpisodeAnnotation,
+    build_report,
+    covered_share,
+    evaluate,
+    load_annotations,
+    load_sponsor_config,
+    main,
+    merge_spans,
+    render_markdown,
+    score_episode,
+    totals,
+)
+from harness.textio import sha256_file
+
+CORPUS = SHARED / "episodes" / "lexicap-corpus"
+RESULTS = ROOT / "results" / "sponsors" / "sponsor_eval.json"
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not present at {CORPUS}")
+
+
+def episode(reads=(), promo=(), split="dev", eid="ep-1") -> EpisodeAnnotation:
+    return EpisodeAnnotation(eid, "t.vtt", "0" * 64, split, tuple(reads), tuple(promo))
+
+
+# ----------------------------------------------------------------------------------------------
+# Interval arithmetic and scores (invented spans, golden values)
+# ----------------------------------------------------------------------------------------------
+
+
+def test_merge_spans_sorts_joins_and_drops_empty() -> None:
+    assert merge_spans([(5, 10), (0, 3), (8, 12), (20, 20), (30, 25)]) == [(0, 3), (5, 12)]
+    assert merge_spans([(0, 3), (3, 4)]) == [(0, 4)]
+    assert merge_spans([]) == []
+
+
+def test_covered_share() -> None:
+    assert covered_share((10, 20), [(0, 12), (18, 30)]) == pytest.approx(0.4)
+    assert covered_share((10, 20), [(12, 15), (13, 16)]) == pytest.approx(0.4)  # overlap counted once
+    assert covered_share((5, 5), [(0, 10)]) == 1.0  # zero-length span inside
+    assert covered_share((15, 15), [(0, 10)]) == 0.0
+
+
+def test_score_episode_golden() -> None:
+    reads = [AnnotatedRead(10, 20, "Acme", "intro", "read"), AnnotatedRead(100, 110, "Acme, Zorb", "outro", "list")]
+    score = score_episode(episode(reads, promo=[(20, 30)]), [(12, 28), (200, 210)])
+    assert (score.annotated_s, score.detected_s, score.overlap_s) == (20.0, 26.0, 8.0)
+    assert score.overlap_with_promo_s == 16.0
+    assert (score.reads, score.reads_found, score.segments) == (2, 1, 2)
+    # (12, 28) lies exactly 50% inside a read: not a false alarm; (200, 210) is one.
+    assert score.false_alarms == 1 and score.false_alarm_spans == ((200.0, 210.0),)
+    assert score.false_alarms_with_promo == 1
+    assert score.missed == ((100, 110, "outro"),)
+    assert score.read_results == (("intro", "read", True), ("outro", "list", False))
+
+    t = totals([score])
+    assert t.precision_s == pytest.approx(round(8 / 26, 4))
+    assert t.recall_s == 0.4
+    assert t.read_recall == 0.5
+    assert t.segment_precision == 0.5
+    assert t.precision_with_promo_s == pytest.approx(round(16 / 26, 4))
+    assert t.read_recall_by == {"kind:list": (0, 1), "kind:read": (1, 1), "position:intro": (1, 1), "position:outro": (0, 1)}
+
+
+def test_read_found_at_exactly_half_and_missed_just_below() -> None:
+    read = [AnnotatedRead(0, 10, "Acme", "intro")]
+    assert score_episode(episode(read), [(5, 40)]).reads_found == 1
+    assert score_episode(episode(read), [(5.01, 40)]).reads_found == 0
+
+
+def test_split_detections_cover_a_read_together() -> None:
+    read = [AnnotatedRead(0, 10, "Acme", "midroll")]
+    score = score_episode(episode(read), [(0, 3), (7, 10)])
+    assert score.reads_found == 1 and score.false_alarms == 0 and score.overlap_s == 6.0
+
+
+def test_totals_sum_seconds_not_episode_means() -> None:
+    a = score_episode(episode([AnnotatedRead(0, 100, "A", "intro")]), [(0, 100)])
+    b = score_episode(episode([AnnotatedRead(0, 10, "B", "intro")], eid="ep-2"), [(0, 10), (50, 60)])
+    t = totals([a, b])
+    assert t.precision_s == pytest.approx(round(110 / 120, 4))  # not the mean of 1.0 and 0.5
+    assert t.recall_s == 1.0
+
+
+def test_totals_with_nothing_to_divide_by_are_none() -> None:
+    t = totals([score_episode(episode(), [])])
+    assert (t.precision_s, t.recall_s, t.read_recall, t.segment_precision) == (None, None, None, None)
+    t = totals([score_episode(episode(), [(0, 5)])])
+    assert t.precision_s == 0.0 and t.false_alarms == 1 and t.recall_s is None
+
+
+def test_report_and_markdown_carry_signature_and_splits() -> None:
+    scores = [
+        score_episode(episode([AnnotatedRead(0, 10, "A", "intro")]), [(0, 10)]),
+        score_episode(episode(split="heldout", eid="ep-2"), [(3, 4)]),
+    ]
+    report = build_report(scores, "a" * 64, "b" * 64)
+    assert report["totals"]["dev"]["precision_s"] == 1.0
+    assert report["totals"]["heldout"]["false_alarms"] == 1
+    assert report["signature"]["string"].startswith("sponsor-eval|spans:aaaaaaaaaaaa|sponsors-config:bbbbbbbbbbbb|")
+    md = render_markdown(report)
+    assert "| all (2) |" in md and "| heldout (1) |" in md and "0:00:03–0:00:04" in md
+
+
+# ----------------------------------------------------------------------------------------------
+# The annotation file
+# ----------------------------------------------------------------------------------------------
+
+GOOD = {
+    "episode_id": "ep-1",
+    "split": "dev",
+    "transcript": "t.vtt",
+    "transcript_sha256": "0" * 64,
+    "reads": [
+        {"start_s": 1.0, "end_s": 5.0, "brand": "Acme", "position": "intro", "kind": "read"},
+        {"start_s": 9.0, "end_s": 12.5, "brand": "Acme, Zorb", "position": "outro", "kind": "list"},
+    ],
+    "self_promo": [{"start_s": 5.0, "end_s": 9.0}],
+    "annotator_note": "",
+}
+
+
+def write(tmp_path: Path, *rows: object) -> Path:
+    path = tmp_path / "spans.jsonl"
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_loader_reads_a_valid_file(tmp_path: Path) -> None:
+    (row,) = load_annotations(write(tmp_path, GOOD))
+    assert row.reads[1] == AnnotatedRead(9.0, 12.5, "Acme, Zorb", "outro", "list")
+    assert row.self_promo == ((5.0, 9.0),)
+
+
+def bad(**changes: object) -> dict:
+    row = json.loads(json.dumps(GOOD))
+    for key, value in changes.items():
+        if key.startswith("read0_"):
+            row["reads"][0][key[6:]] = value
+        else:
+            row[key] = value
+    return row
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("{not json", "line 1: not JSON"),
+        ({k: v for k, v in GOOD.items() if k != "split"}, "missing ['split']"),
+        (bad(extra=1), "unknown ['extra']"),
+        (bad(split="train"), "split must be one of dev, heldout"),
+        (bad(transcript_sha256="ABC"), "64 lower-case hex"),
+        (bad(read0_position="preroll"), "position must be one of intro, midroll, outro"),
+        (bad(read0_kind="ad"), "kind must be one of read, list"),
+        (bad(read0_end_s=1.0), "end_s (1.0) must be after start_s (1.0)"),
+        (bad(read0_start_s=-1), "must be a non-negative number"),
+        (bad(read0_start_s="1"), "must be a non-negative number"),
+        (bad(read0_end_s=10.0), "reads must be sorted and must not overlap"),
+        (bad(read0_start_s=20.0, read0_end_s=30.0), "reads must be sorted and must not overlap"),
+        (bad(self_promo=[{"start_s": 4.0, "end_s": 6.0}]), "overlaps a read"),
+        (bad(self_promo=[{"start_s": 6.0, "end_s": 8.0}, {"start_s": 5.0, "end_s": 6.0}]), "spans must be sorted"),
+        (bad(reads="none"), "reads must be a list"),
+    ],
+)
+def test_loader_rejects_bad_rows(tmp_path: Path, row: object, message: str) -> None:
+    with pytest.raises(InputFileError) as exc:
+        load_annotations(write(tmp_path, row))
+    assert message in str(exc.value) and "spans.jsonl" in str(exc.value)
+
+
+def test_loader_rejects_a_repeated_episode_and_an_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="line 2: episode ep-1 is annotated twice"):
+        load_annotations(write(tmp_path, GOOD, GOOD))
+    with pytest.raises(InputFileError, match="no episodes"):
+        load_annotations(write(tmp_path))
+
+
+def test_loader_checks_transcripts_when_given_the_shared_folder(tmp_path: Path) -> None:
+    spans = write(tmp_path, GOOD)
+    with pytest.raises(InputFileError, match="transcript .*t.vtt not found"):
+        load_annotations(spans, shared=tmp_path)
+    (tmp_path / "t.vtt").write_text("WEBVTT\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="does not match transcript_sha256"):
+        load_annotations(spans, shared=tmp_path)
+
+
+def test_cli_bad_file_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spans = write(tmp_path, bad(split="train"))
+    assert main(["--spans", str(spans), "--shared", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("harness: error: ") and "split must be one of" in err and "\n" not in err
+    assert not (tmp_path / "out").exists()
+
+
+# ----------------------------------------------------------------------------------------------
+# The committed data file and figures
+# ----------------------------------------------------------------------------------------------
+
+
+def test_committed_file_is_valid_and_spread_over_the_years() -> None:
+    rows = load_annotations(DEFAULT_SPANS)
+    numbers = {int(r.episode_id.rsplit("-", 1)[1]): r for r in rows}
+    assert len(rows) >= 30
+    assert {r.split for r in rows} == {"dev", "heldout"}
+    assert len([n for n, r in numbers.items() if n < 50 and not r.reads]) >= 3  # early negatives
+    assert min(n for n, r in numbers.items() if r.reads) < 100 and max(numbers) >= 300
+    assert sum(len(r.reads) for r in rows) >= 50
+    for r in rows:
+        assert r.transcript.startswith("episodes/lexicap-corpus/transcripts/")
+
+
+def test_sponsor_config_file_is_what_the_pipeline_composes() -> None:
+    from omegaconf import OmegaConf
+
+    assert load_sponsor_config() == OmegaConf.to_container(compose().sponsors, resolve=True)
+
+
+@pytest.mark.shared
+@needs_corpus
+def test_committed_file_matches_the_shared_transcripts() -> None:
+    rows = load_annotations(DEFAULT_SPANS, shared=SHARED)
+    manifest = {json.loads(line)["episode_id"]: json.loads(line) for line in (CORPUS / "manifest.jsonl").open()}
+    for r in rows:
+        assert manifest[r.episode_id]["transcript_sha256"] == r.transcript_sha256
+
+
+@pytest.mark.shared
+@needs_corpus
+def test_committed_figures_reproduce() -> None:
+    committed = json.loads(RESULTS.read_text(encoding="utf-8"))
+    signature = committed["signature"]
+    assert signature["spans_sha256"] == sha256_file(DEFAULT_SPANS), "spans.jsonl changed: re-run python -m harness sponsor-eval"
+    assert signature["sponsor_config_sha256"] == sha256_file(ROOT / "configs" / "sponsors" / "default.yaml"), (
+        "configs/sponsors/default.yaml changed: re-run python -m harness sponsor-eval and commit the figures"
+    )
+    scores = evaluate(load_annotations(DEFAULT_SPANS, shared=SHARED), SHARED, load_sponsor_config())
+    fresh = json.loads(json.dumps(build_report(scores, signature["spans_sha256"], signature["sponsor_config_sha256"])))
+    assert fresh["totals"] == committed["totals"]
+    assert fresh["episodes"] == committed["episodes"]
+
+
+def test_committed_reads_only_figures_are_the_default_config_without_attached_self_promotion() -> None:
+    # results/sponsors/reads_only/ is the same detector with self_promo.attach_adjacent off (the
+    # README's sed command): the figures for reads alone, next to the default's promotional blocks
+    import hashlib
+
+    default = (ROOT / "configs" / "sponsors" / "default.yaml").read_text(encoding="utf-8")
+    line = "\n  attach_adjacent: true\n"
+    assert default.count(line) == 1
+    variant = default.replace(line, "\n  attach_adjacent: false\n").encode("utf-8")
+    committed = json.loads((RESULTS.parent / "reads_only" / "sponsor_eval.json").read_text(encoding="utf-8"))
+    assert committed["signature"]["sponsor_config_sha256"] == hashlib.sha256(variant).hexdigest(), (
+        "re-run the reads-only sponsor-eval command in the README"
+    )
+    assert committed["signature"]["spans_sha256"] == sha256_file(DEFAULT_SPANS)
