@@ -69,7 +69,7 @@ def compose_config(overrides: Sequence[str] | Mapping[str, Any] | None = None, c
         if was_initialized:
             GlobalHydra.instance().clear()
     missing = sorted(OmegaConf.missing_keys(cfg))
-    if missing and not cfg.get("corpus"):
+    if missing and not (cfg.get("corpus") or {}).get("manifest"):
         raise ConfigError(
             f"config: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing; "
             f"give {'it' if len(missing) == 1 else 'them'} on the command line, e.g. {missing[0]}=FILE"

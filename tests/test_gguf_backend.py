@@ -431,7 +431,8 @@ def test_units_jsonl_keeps_the_judge_probabilities_of_each_claim() -> None:
     offline = Verdict(claim=Claim("u001.c2", "u001", 1, "B.", 3, 5), label="supported", score=0.6, evidence=(),
                       features={"support": 0.6, "verifier.cosine_max": 0.9})
     result = SimpleNamespace(summary=SimpleNamespace(units=(unit,)),
-                             unit_verdicts=(UnitVerdict("u001", "contradicted", 0.35, (judged, offline)),))
+                             unit_verdicts=(UnitVerdict("u001", "contradicted", 0.35, (judged, offline)),),
+                             quote_matches={})
     (row,) = unit_records(result)
     first, second = row["claims"]
     assert first["judge"] == {"p_supported": 0.1, "p_contradicted": 0.8, "p_unsupported": 0.1, "cascade_tier": 1.0}
