@@ -21,7 +21,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Collection, Iterable, Mapping, Sequence
 
 from harness.errors import InputFileError
 from harness.textio import read_jsonl_objects
@@ -264,6 +264,14 @@ def _field(path: Path, line_no: int, obj: Mapping[str, Any], name: str, types: t
     return value
 
 
+def _choice(path: Path, line_no: int, obj: Mapping[str, Any], name: str, allowed: Collection[str], *, optional: bool = False) -> Any:
+    """The string field ``name``, which must be one of ``allowed`` (or ``None`` when optional)."""
+    value = _field(path, line_no, obj, name, str, optional=optional)
+    if value is not None and value not in allowed:
+        raise InputFileError(path, f"line {line_no}: unknown {name} {value!r}")
+    return value
+
+
 def _moments(path: Path, line_no: int, obj: Mapping[str, Any]) -> tuple[Moment, ...]:
     raw = _field(path, line_no, obj, "moments", list)
     out = []
@@ -365,15 +373,9 @@ def load_units(
     for line_no, obj in read_jsonl_objects(path):
         where = f"line {line_no}"
         eid, split = _episode_and_split(path, line_no, obj, episodes)
-        label = _field(path, line_no, obj, "label", str)
-        if label not in UNIT_LABELS:
-            raise InputFileError(path, f"{where}: unknown label {label!r}")
-        role = _field(path, line_no, obj, "role", str)
-        if role not in UNIT_ROLES:
-            raise InputFileError(path, f"{where}: unknown role {role!r}")
-        error_kind = _field(path, line_no, obj, "error_kind", str, optional=True)
-        if error_kind is not None and error_kind not in CLAIM_KINDS:
-            raise InputFileError(path, f"{where}: unknown error_kind {error_kind!r}")
+        label = _choice(path, line_no, obj, "label", UNIT_LABELS)
+        role = _choice(path, line_no, obj, "role", UNIT_ROLES)
+        error_kind = _choice(path, line_no, obj, "error_kind", CLAIM_KINDS, optional=True)
         summary = _field(path, line_no, obj, "summary", str)
         summary_path = _resolve_field_path(path, line_no, summary, shared=shared, project=project)
         sha256 = _field(path, line_no, obj, "summary_sha256", str)
@@ -434,12 +436,8 @@ def load_claims(path: Path, episodes: Mapping[str, Episode]) -> tuple[WrittenCla
             raise InputFileError(path, f"{where}: claim id {cid!r} repeats")
         seen.add(cid)
         eid, split = _episode_and_split(path, line_no, obj, episodes)
-        kind = _field(path, line_no, obj, "kind", str)
-        if kind not in CLAIM_KINDS:
-            raise InputFileError(path, f"{where}: unknown kind {kind!r}")
-        label = _field(path, line_no, obj, "label", str)
-        if label not in CLAIM_LABELS:
-            raise InputFileError(path, f"{where}: unknown label {label!r}")
+        kind = _choice(path, line_no, obj, "kind", CLAIM_KINDS)
+        label = _choice(path, line_no, obj, "label", CLAIM_LABELS)
         if (kind in FAITHFUL_KINDS) != (label == "supported"):
             raise InputFileError(path, f"{where}: kind {kind!r} does not go with label {label!r}")
         cited = _field(path, line_no, obj, "cited_time_s", (int, float), optional=True)
