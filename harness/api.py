@@ -70,7 +70,28 @@ class Evaluator:
         overrides: Sequence[str] | Mapping[str, Any] | None = None,
         **options: Any,
     ) -> RunResult:
-        """See ``harness.api.evaluate``."""
+        """Score a summary against a transcript; the Python form of ``python -m harness run``.
+
+        Args:
+            summary: a path (``str`` or ``Path``) or the summary text itself.
+            transcript: a path or the transcript text; ``None`` keeps the configured transcript
+                (the bundled Lex Fridman #94 reference).
+            summary_format: ``markdown``, ``plain``, ``summify``, ``tldr_qa`` or ``wiki``.
+            transcript_format: ``auto`` (detect from the content) or a reader name (``webvtt``,
+                ``srt``, ``whisper_json``, ``text``, ``markdown_blog``, ``transcript_page``).
+            overrides: Hydra overrides, as strings (``["align.retrieval.top_k=3"]``) or a dict
+                (``{"align.retrieval.top_k": 3}``).
+            **options: more overrides as keywords, ``__`` standing for a dot
+                (``align__retrieval__top_k=3``, ``system="my-pipeline"``).
+
+        Returns:
+            The typed ``RunResult``: ``.units``, ``.metrics`` (``.metric_values`` as a dict),
+            ``.flags``, ``.to_pandas()``, ``.save(dir)``.
+
+        Raises:
+            InputFileError: a missing or unreadable input, or one not in its format.
+            ConfigError: an unknown format, config key or value.
+        """
         from harness.cli import plain_config
         from harness.config import compose_config, overrides_from
         from harness.pipeline import run_pipeline
@@ -83,43 +104,8 @@ class Evaluator:
 
 
 _DEFAULT = Evaluator()
-
-
-def evaluate(
-    summary: str | os.PathLike[str],
-    transcript: str | os.PathLike[str] | None = None,
-    *,
-    summary_format: str = "markdown",
-    transcript_format: str = "auto",
-    overrides: Sequence[str] | Mapping[str, Any] | None = None,
-    **options: Any,
-) -> RunResult:
-    """Score a summary against a transcript; the Python form of ``python -m harness run``.
-
-    Args:
-        summary: a path (``str`` or ``Path``) or the summary text itself.
-        transcript: a path or the transcript text; ``None`` keeps the configured transcript
-            (the bundled Lex Fridman #94 reference).
-        summary_format: ``markdown``, ``plain``, ``summify``, ``tldr_qa`` or ``wiki``.
-        transcript_format: ``auto`` (detect from the content) or a reader name (``webvtt``,
-            ``srt``, ``whisper_json``, ``text``, ``markdown_blog``, ``transcript_page``).
-        overrides: Hydra overrides, as strings (``["align.retrieval.top_k=3"]``) or a dict
-            (``{"align.retrieval.top_k": 3}``).
-        **options: more overrides as keywords, ``__`` standing for a dot
-            (``align__retrieval__top_k=3``, ``system="my-pipeline"``).
-
-    Returns:
-        The typed ``RunResult``: ``.units``, ``.metrics`` (``.metric_values`` as a dict),
-        ``.flags``, ``.to_pandas()``, ``.save(dir)``.
-
-    Raises:
-        InputFileError: a missing or unreadable input, or one not in its format.
-        ConfigError: an unknown format, config key or value.
-    """
-    return _DEFAULT.evaluate(
-        summary, transcript, summary_format=summary_format, transcript_format=transcript_format,
-        overrides=overrides, **options,
-    )
+evaluate = _DEFAULT.evaluate
+"""Score a summary against a transcript with the shared ``Evaluator`` (see ``Evaluator.evaluate``)."""
 
 
 def _input_overrides(summary: Any, transcript: Any, summary_format: str, transcript_format: str) -> list[str]:

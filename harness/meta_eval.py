@@ -21,7 +21,6 @@ any benchmark text, to ``meta_eval_scores.jsonl``).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import time
@@ -33,6 +32,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from harness.errors import ConfigError, InputFileError
+from harness.textio import read_jsonl_objects
 
 log = logging.getLogger(__name__)
 
@@ -118,25 +118,9 @@ def load_benchmark(path: Path) -> list[BenchmarkRecord]:
         InputFileError: unreadable file, a line that is not a JSON object, a missing or mistyped
             field, a label other than 0/1, an empty document or claim, or a repeated id.
     """
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(path, f"cannot read ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputFileError(path, f"not valid UTF-8 (offset {exc.start})") from None
     records: list[BenchmarkRecord] = []
     seen: set[tuple[str, str]] = set()
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(path, f"line {line_no}: not valid JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise InputFileError(path, f"line {line_no}: expected a JSON object, got {type(obj).__name__}")
+    for line_no, obj in read_jsonl_objects(path):
         missing = [f for f in REQUIRED_FIELDS if f not in obj]
         if missing:
             raise InputFileError(path, f"line {line_no}: missing field(s) {', '.join(missing)}")

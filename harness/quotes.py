@@ -268,16 +268,12 @@ def quote_text(unit: SummaryUnit) -> QuoteText | None:
 # ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Alignment:
-    start: int  # first transcript token of the span
-    end: int  # one past the last
-    matched: int  # quote tokens said
+class _Rates:
+    """Recall and precision of an alignment from its ``matched``, ``quote_len`` and ``extra``."""
+
+    matched: int
     quote_len: int
-    extra: int  # span tokens not quoted, fillers and repeats left out
-    diff: tuple[str, ...]
-    meaning: bool
-    missing_content: int = 0  # quoted content words (not stop words) not said
+    extra: int
 
     @property
     def recall(self) -> float:
@@ -286,6 +282,18 @@ class _Alignment:
     @property
     def precision(self) -> float:
         return self.matched / (self.matched + self.extra) if self.matched + self.extra else 0.0
+
+
+@dataclass(frozen=True)
+class _Alignment(_Rates):
+    start: int  # first transcript token of the span
+    end: int  # one past the last
+    matched: int  # quote tokens said
+    quote_len: int
+    extra: int  # span tokens not quoted, fillers and repeats left out
+    diff: tuple[str, ...]
+    meaning: bool
+    missing_content: int = 0  # quoted content words (not stop words) not said
 
     @property
     def exact(self) -> bool:
@@ -455,7 +463,7 @@ def _densest_run(q: Sequence[str], window: Sequence[str], max_gap: int) -> list[
 
 
 @dataclass(frozen=True)
-class _Chain:
+class _Chain(_Rates):
     parts: tuple[_Alignment, ...]
 
     @property
@@ -477,14 +485,6 @@ class _Chain:
     @property
     def extra(self) -> int:
         return sum(p.extra for p in self.parts)
-
-    @property
-    def recall(self) -> float:
-        return self.matched / self.quote_len if self.quote_len else 0.0
-
-    @property
-    def precision(self) -> float:
-        return self.matched / (self.matched + self.extra) if self.matched + self.extra else 0.0
 
     @property
     def missing_content(self) -> int:

@@ -79,6 +79,37 @@ def read_text_file(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX
     return TextFile(path=str(path), text=text, sha256=hashlib.sha256(raw).hexdigest(), size_bytes=size)
 
 
+def read_jsonl_objects(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Read a JSONL file as ``(line_no, object)`` pairs, skipping blank lines.
+
+    The file is decoded as UTF-8 (a BOM is removed); line numbers are 1-based.
+
+    Raises:
+        InputFileError: an unreadable file, bytes that are not UTF-8, a line that is not JSON,
+            or a line that is JSON but not an object.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(path, f"not valid UTF-8 (offset {exc.start})") from None
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputFileError(path, f"line {line_no}: not valid JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise InputFileError(path, f"line {line_no}: expected a JSON object, got {type(obj).__name__}")
+        rows.append((line_no, obj))
+    return rows
+
+
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """Hex sha256 of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -4,10 +4,10 @@ invented mini transcript (tests/data/conversation_mini), unit matching, and the 
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import pytest
+from test_conversation_benchmark import write_jsonl
 
 from harness.benchmarks.conversation import load_benchmark
 from harness.benchmarks.conversation_eval import (
@@ -56,12 +56,11 @@ def _claims_rows(split: str = "dev") -> list[dict]:
 def mini_bench(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
     transcript = ROOT / "tests" / "data" / "conversation_mini" / "transcript.md"
-    (root / "episodes.jsonl").write_text(
-        json.dumps({"episode_id": "mini", "split": "dev", "transcript": MINI, "transcript_format": "markdown_blog",
-                    "transcript_sha256": hashlib.sha256(transcript.read_bytes()).hexdigest(), "has_speakers": True}) + "\n",
-        encoding="utf-8",
-    )
-    (root / "claims_mini.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _claims_rows()), encoding="utf-8")
+    write_jsonl(root / "episodes.jsonl", [
+        {"episode_id": "mini", "split": "dev", "transcript": MINI, "transcript_format": "markdown_blog",
+         "transcript_sha256": hashlib.sha256(transcript.read_bytes()).hexdigest(), "has_speakers": True},
+    ])
+    write_jsonl(root / "claims_mini.jsonl", _claims_rows())
     return load_benchmark(root)
 
 

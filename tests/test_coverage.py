@@ -312,15 +312,21 @@ def test_chapter_titles_are_distinctive_noun_phrases():
     assert titles == ["dry summer, beetle, forest valley", "black hole, galaxy, star", ""]
 
 
-def test_untimed_transcript_gets_chapters_without_invented_times(tmp_path):
-    """A ``text`` transcript without markers: chapters numbered by position, titled by topic,
-    with no clock time anywhere (issue: "Part 1 (0:00–4:01)" for a transcript with no times)."""
+def load_untimed_transcript(tmp_path):
+    """A ``text`` transcript without time markers: two host/guest rounds of cooking, then of
+    astronomy, written to ``tmp_path`` and loaded."""
     lines = []
     for i, sentence in enumerate(COOKING * 2 + ASTRONOMY * 2):
         lines += [f"{('Host', 'Guest')[i % 2]}: {sentence}", ""]
     path = tmp_path / "untimed.txt"
     path.write_text("\n".join(lines), encoding="utf-8")
-    t = load_transcript(path, "text")
+    return load_transcript(path, "text")
+
+
+def test_untimed_transcript_gets_chapters_without_invented_times(tmp_path):
+    """A ``text`` transcript without markers: chapters numbered by position, titled by topic,
+    with no clock time anywhere (issue: "Part 1 (0:00–4:01)" for a transcript with no times)."""
+    t = load_untimed_transcript(tmp_path)
     assert t.blocks == () and t.chapters == ()
     chapters = auto_chapters(t, SegmentationConfig(block_s=40, min_chapter_s=40, max_chapter_s=900), use_cache=False)
     assert len(chapters) == 2

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
-from test_coverage import ASTRONOMY, COOKING, cfg, make_summary, make_transcript, verdict
+from test_coverage import ASTRONOMY, COOKING, cfg, load_untimed_transcript, make_summary, make_transcript, verdict
 
 from harness.coverage import compute_coverage
 from harness.report.timeline import plot_timeline
-from harness.transcript import load_transcript, with_chapters
+from harness.transcript import with_chapters
 from harness.segmentation import SegmentationConfig, auto_chapters
 
 
@@ -21,12 +21,7 @@ def _points(svg: str) -> int:
 
 
 def _untimed(tmp_path):
-    lines = []
-    for i, sentence in enumerate(COOKING * 2 + ASTRONOMY * 2):
-        lines += [f"{('Host', 'Guest')[i % 2]}: {sentence}", ""]
-    path = tmp_path / "untimed.txt"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    t = load_transcript(path, "text")
+    t = load_untimed_transcript(tmp_path)
     chapters = auto_chapters(t, SegmentationConfig(block_s=40, min_chapter_s=40), use_cache=False)
     return with_chapters(t, chapters, "auto")
 

@@ -44,6 +44,18 @@ class PairScore:
     features: Mapping[str, float] = field(default_factory=dict)
 
 
+def claim_groups(pairs: Sequence[VerifyPair]) -> list[list[int]]:
+    """Indices of ``pairs`` grouped by runs of consecutive pairs with the same claim and context
+    (the windows one claim is checked against), in order."""
+    groups: list[list[int]] = []
+    for i, pair in enumerate(pairs):
+        if groups and (pairs[groups[-1][0]].claim, pairs[groups[-1][0]].context) == (pair.claim, pair.context):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
 class Verifier(Protocol):
     """Scores (claim, evidence) pairs in batches."""
 

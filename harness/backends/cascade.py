@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from harness.backends.base import VERIFIERS, PairScore, VerifyPair
+from harness.backends.base import VERIFIERS, PairScore, VerifyPair, claim_groups
 from harness.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -114,12 +114,7 @@ class CascadeVerifier:
     def score(self, pairs: Sequence[VerifyPair]) -> list[PairScore]:
         """Offline scores for every pair, then the judge for the claims no rule decided."""
         offline_scores = list(self.offline.score(pairs))
-        groups: list[list[int]] = []
-        for i, pair in enumerate(pairs):
-            if groups and (pairs[groups[-1][0]].claim, pairs[groups[-1][0]].context) == (pair.claim, pair.context):
-                groups[-1].append(i)
-            else:
-                groups.append([i])
+        groups = claim_groups(pairs)
         results: list[PairScore | None] = [None] * len(pairs)
         to_judge: list[int] = []
         for group in groups:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
-from harness.backends.base import PairScore, VerifyPair
+from harness.backends.base import PairScore, VerifyPair, claim_groups
 from harness.errors import ConfigError, HarnessError
 
 log = logging.getLogger(__name__)
@@ -284,12 +284,7 @@ class Judge:
 
     def score(self, pairs: Sequence[VerifyPair]) -> list[PairScore]:
         """One ``PairScore`` per pair, in order (see the module docstring for what is asked)."""
-        groups: list[list[int]] = []
-        for i, pair in enumerate(pairs):
-            if groups and (pairs[groups[-1][0]].claim, pairs[groups[-1][0]].context) == (pair.claim, pair.context):
-                groups[-1].append(i)
-            else:
-                groups.append([i])
+        groups = claim_groups(pairs)
         results: list[PairScore | None] = [None] * len(pairs)
         progress = _Progress(sum(min(len(g), self.settings.max_windows) for g in groups), self.backend,
                              self.settings.progress_every_s)

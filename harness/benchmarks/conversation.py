@@ -18,13 +18,13 @@ or ``$HARNESS_SHARED_DIR``); a ``project:`` prefix means the repository root.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Collection, Iterable, Mapping, Sequence
 
 from harness.errors import InputFileError
+from harness.textio import read_jsonl_objects
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BENCHMARK_DIR = PROJECT_ROOT / "benchmarks" / "conversation"
@@ -249,27 +249,6 @@ def resolve_data_path(value: str, *, shared: Path | None = None, project: Path |
 # --------------------------------------------------------------------------------------------
 
 
-def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputFileError(path, f"cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise InputFileError(path, f"not valid UTF-8 (offset {exc.start})") from None
-    rows = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(path, f"line {line_no}: not valid JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise InputFileError(path, f"line {line_no}: expected a JSON object")
-        rows.append((line_no, obj))
-    return rows
-
-
 def _field(path: Path, line_no: int, obj: Mapping[str, Any], name: str, types: type | tuple[type, ...], *, optional: bool = False) -> Any:
     if name not in obj:
         raise InputFileError(path, f"line {line_no}: missing field {name!r}")
@@ -285,6 +264,14 @@ def _field(path: Path, line_no: int, obj: Mapping[str, Any], name: str, types: t
     return value
 
 
+def _choice(path: Path, line_no: int, obj: Mapping[str, Any], name: str, allowed: Collection[str], *, optional: bool = False) -> Any:
+    """The string field ``name``, which must be one of ``allowed`` (or ``None`` when optional)."""
+    value = _field(path, line_no, obj, name, str, optional=optional)
+    if value is not None and value not in allowed:
+        raise InputFileError(path, f"line {line_no}: unknown {name} {value!r}")
+    return value
+
+
 def _moments(path: Path, line_no: int, obj: Mapping[str, Any]) -> tuple[Moment, ...]:
     raw = _field(path, line_no, obj, "moments", list)
     out = []
@@ -297,11 +284,30 @@ def _moments(path: Path, line_no: int, obj: Mapping[str, Any]) -> tuple[Moment, 
     return tuple(out)
 
 
+def _episode_and_split(path: Path, line_no: int, obj: Mapping[str, Any], episodes: Mapping[str, Episode]) -> tuple[str, str]:
+    """The row's ``episode_id`` and ``split``, checked against ``episodes.jsonl``."""
+    eid = _field(path, line_no, obj, "episode_id", str)
+    if eid not in episodes:
+        raise InputFileError(path, f"line {line_no}: episode {eid!r} is not in episodes.jsonl")
+    split = _field(path, line_no, obj, "split", str)
+    if split != episodes[eid].split:
+        raise InputFileError(path, f"line {line_no}: split {split!r} disagrees with episodes.jsonl ({episodes[eid].split!r} for {eid})")
+    return eid, split
+
+
+def _resolve_field_path(path: Path, line_no: int, value: str, *, shared: Path | None, project: Path | None) -> Path:
+    """``resolve_data_path`` for a path named on line ``line_no`` of ``path``."""
+    try:
+        return resolve_data_path(value, shared=shared, project=project)
+    except ValueError as exc:
+        raise InputFileError(path, f"line {line_no}: {exc}") from None
+
+
 def load_episodes(path: Path, *, shared: Path | None = None, project: Path | None = None) -> tuple[Episode, ...]:
     """Read ``episodes.jsonl``: the episodes and the fixed split."""
     episodes: list[Episode] = []
     seen: set[str] = set()
-    for line_no, obj in _read_jsonl(path):
+    for line_no, obj in read_jsonl_objects(path):
         eid = _field(path, line_no, obj, "episode_id", str)
         split = _field(path, line_no, obj, "split", str)
         if split not in SPLITS:
@@ -310,10 +316,7 @@ def load_episodes(path: Path, *, shared: Path | None = None, project: Path | Non
             raise InputFileError(path, f"line {line_no}: episode {eid!r} is listed twice")
         seen.add(eid)
         rel = _field(path, line_no, obj, "transcript", str)
-        try:
-            resolved = resolve_data_path(rel, shared=shared, project=project)
-        except ValueError as exc:
-            raise InputFileError(path, f"line {line_no}: {exc}") from None
+        resolved = _resolve_field_path(path, line_no, rel, shared=shared, project=project)
         episodes.append(
             Episode(
                 episode_id=eid,
@@ -367,28 +370,14 @@ def load_units(
     """
     cache = cache or _LineCache()
     out: list[LabelledUnit] = []
-    for line_no, obj in _read_jsonl(path):
+    for line_no, obj in read_jsonl_objects(path):
         where = f"line {line_no}"
-        eid = _field(path, line_no, obj, "episode_id", str)
-        if eid not in episodes:
-            raise InputFileError(path, f"{where}: episode {eid!r} is not in episodes.jsonl")
-        split = _field(path, line_no, obj, "split", str)
-        if split != episodes[eid].split:
-            raise InputFileError(path, f"{where}: split {split!r} disagrees with episodes.jsonl ({episodes[eid].split!r} for {eid})")
-        label = _field(path, line_no, obj, "label", str)
-        if label not in UNIT_LABELS:
-            raise InputFileError(path, f"{where}: unknown label {label!r}")
-        role = _field(path, line_no, obj, "role", str)
-        if role not in UNIT_ROLES:
-            raise InputFileError(path, f"{where}: unknown role {role!r}")
-        error_kind = _field(path, line_no, obj, "error_kind", str, optional=True)
-        if error_kind is not None and error_kind not in CLAIM_KINDS:
-            raise InputFileError(path, f"{where}: unknown error_kind {error_kind!r}")
+        eid, split = _episode_and_split(path, line_no, obj, episodes)
+        label = _choice(path, line_no, obj, "label", UNIT_LABELS)
+        role = _choice(path, line_no, obj, "role", UNIT_ROLES)
+        error_kind = _choice(path, line_no, obj, "error_kind", CLAIM_KINDS, optional=True)
         summary = _field(path, line_no, obj, "summary", str)
-        try:
-            summary_path = resolve_data_path(summary, shared=shared, project=project)
-        except ValueError as exc:
-            raise InputFileError(path, f"{where}: {exc}") from None
+        summary_path = _resolve_field_path(path, line_no, summary, shared=shared, project=project)
         sha256 = _field(path, line_no, obj, "summary_sha256", str)
         line = _field(path, line_no, obj, "line", int)
         start = _field(path, line_no, obj, "char_start", int)
@@ -440,24 +429,15 @@ def load_claims(path: Path, episodes: Mapping[str, Episode]) -> tuple[WrittenCla
     """
     out: list[WrittenClaim] = []
     seen: set[str] = set()
-    for line_no, obj in _read_jsonl(path):
+    for line_no, obj in read_jsonl_objects(path):
         where = f"line {line_no}"
         cid = _field(path, line_no, obj, "claim_id", str)
         if cid in seen:
             raise InputFileError(path, f"{where}: claim id {cid!r} repeats")
         seen.add(cid)
-        eid = _field(path, line_no, obj, "episode_id", str)
-        if eid not in episodes:
-            raise InputFileError(path, f"{where}: episode {eid!r} is not in episodes.jsonl")
-        split = _field(path, line_no, obj, "split", str)
-        if split != episodes[eid].split:
-            raise InputFileError(path, f"{where}: split {split!r} disagrees with episodes.jsonl ({episodes[eid].split!r} for {eid})")
-        kind = _field(path, line_no, obj, "kind", str)
-        if kind not in CLAIM_KINDS:
-            raise InputFileError(path, f"{where}: unknown kind {kind!r}")
-        label = _field(path, line_no, obj, "label", str)
-        if label not in CLAIM_LABELS:
-            raise InputFileError(path, f"{where}: unknown label {label!r}")
+        eid, split = _episode_and_split(path, line_no, obj, episodes)
+        kind = _choice(path, line_no, obj, "kind", CLAIM_KINDS)
+        label = _choice(path, line_no, obj, "label", CLAIM_LABELS)
         if (kind in FAITHFUL_KINDS) != (label == "supported"):
             raise InputFileError(path, f"{where}: kind {kind!r} does not go with label {label!r}")
         cited = _field(path, line_no, obj, "cited_time_s", (int, float), optional=True)

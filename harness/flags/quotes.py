@@ -28,6 +28,11 @@ def _evidence(ctx: FlagContext, m: QuoteMatch) -> tuple:
     return (ev,) if ev is not None else ()
 
 
+def _quote_flag(tag: str, sev: str, uid: str, message: str, ctx: FlagContext, m: QuoteMatch) -> Flag:
+    """A unit-level quote flag whose evidence is the span the quote matched."""
+    return Flag(tag=tag, severity=sev, unit_id=uid, claim_index=None, message=message, evidence=_evidence(ctx, m))
+
+
 def _where(m: QuoteMatch) -> str:
     return clock(m.start_s) if m.start_s is not None else "the matched passage"
 
@@ -49,7 +54,7 @@ def detect_misquote(ctx: FlagContext, params: Mapping[str, Any]) -> Iterable[Fla
             )
         else:
             continue
-        yield Flag(tag="misquote", severity=sev, unit_id=uid, claim_index=None, message=message, evidence=_evidence(ctx, m))
+        yield _quote_flag("misquote", sev, uid, message, ctx, m)
 
 
 @FLAGS.register("quote_paraphrased")
@@ -59,17 +64,11 @@ def detect_quote_paraphrased(ctx: FlagContext, params: Mapping[str, Any]) -> Ite
     for uid, m in ctx.quotes.items():
         if m.match_class != "paraphrased":
             continue
-        yield Flag(
-            tag="quote_paraphrased",
-            severity=sev,
-            unit_id=uid,
-            claim_index=None,
-            message=(
-                f"These words are not said as quoted; the transcript says it in other words at {_where(m)} "
-                f"(similarity {m.similarity:.2f}): {quoted(m.span or '', 20)}."
-            ),
-            evidence=_evidence(ctx, m),
+        message = (
+            f"These words are not said as quoted; the transcript says it in other words at {_where(m)} "
+            f"(similarity {m.similarity:.2f}): {quoted(m.span or '', 20)}."
         )
+        yield _quote_flag("quote_paraphrased", sev, uid, message, ctx, m)
 
 
 @FLAGS.register("misattributed_quote")
@@ -82,14 +81,8 @@ def detect_misattributed_quote(ctx: FlagContext, params: Mapping[str, Any]) -> I
             continue
         others = [s for s in m.speakers if s != m.credited]
         said_by = " and ".join(m.speakers) if len(m.speakers) > 1 else others[0]
-        yield Flag(
-            tag="misattributed_quote",
-            severity=sev,
-            unit_id=uid,
-            claim_index=None,
-            message=(
-                f"The page credits this quote to {m.credited}, but in the transcript it is said by {said_by} "
-                f"({_where(m)}): {quoted(m.span or '', 20)}."
-            ),
-            evidence=_evidence(ctx, m),
+        message = (
+            f"The page credits this quote to {m.credited}, but in the transcript it is said by {said_by} "
+            f"({_where(m)}): {quoted(m.span or '', 20)}."
         )
+        yield _quote_flag("misattributed_quote", sev, uid, message, ctx, m)
