@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
 import sys
 from dataclasses import asdict, dataclass
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from harness.errors import HarnessError, InputFileError
+from harness.textio import read_jsonl_objects
 
 log = logging.getLogger(__name__)
 
@@ -377,19 +377,9 @@ def load_annotations(path: str | Path = DEFAULT_SPANS, shared: str | Path | None
             overlapping, a repeated episode, or (with ``shared``) a missing or changed transcript.
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputFileError(path, f"cannot read: {exc.strerror or exc}") from None
     rows: list[EpisodeAnnotation] = []
     seen: set[str] = set()
-    for line_no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(path, f"line {line_no}: not JSON ({exc.msg})") from None
+    for line_no, raw in read_jsonl_objects(path):
         row = _parse_row(raw, line_no, path)
         if row.episode_id in seen:
             raise InputFileError(path, f"line {line_no}: episode {row.episode_id} is annotated twice")

@@ -158,7 +158,7 @@ def bad(**changes: object) -> dict:
 @pytest.mark.parametrize(
     "row, message",
     [
-        ("{not json", "line 1: not JSON"),
+        ("{not json", "line 1: not valid JSON"),
         ({k: v for k, v in GOOD.items() if k != "split"}, "missing ['split']"),
         (bad(extra=1), "unknown ['extra']"),
         (bad(split="train"), "split must be one of dev, heldout"),
