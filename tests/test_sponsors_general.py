@@ -5,6 +5,7 @@ episode with no ad reads (#416 from ../shared, skipped with a reason when absent
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 from omegaconf import OmegaConf
@@ -38,7 +39,7 @@ def test_invented_brands_in_intro_mid_roll_and_outro(cfg):
     spans = detect_sponsors(t, cfg)
     assert [position(sp) for sp in spans] == ["intro", "mid_roll", "outro"]
     intro, mid, outro = spans
-    assert intro.text.startswith("This episode is brought to you by Zorblex")
+    assert intro.text.startswith("Our episode is brought to you by Zorblex")
     assert intro.text.endswith("to get 20 percent off your first order.")  # "here's my conversation" ends it
     assert {"presented_by", "promo_code", "vanity_url", "sponsor_brand"} <= set(intro.rules)
     assert intro.start_s == 9.0 and not intro.time_estimated
@@ -65,7 +66,7 @@ def test_companies_and_offers_mentioned_in_conversation_are_not_ads(cfg):
 def test_quick_summary_of_the_ads_opens_an_ad_block(cfg):
     text = (
         "[00:00:00] Host: Welcome to Night Shift, a show about people who work while we sleep. "
-        "Quick summary of the ads. Two sponsors: Lumora and Pebblecart. "
+        "Quick summary of the ads. Our sponsors are Lumora and Pebblecart. "
         "Lumora makes sleep masks that block every bit of light. I wear one on every flight. "
         "The mask is soft, it stays on, and it even comes in a travel case. "
         "Pebblecart delivers groceries at night, which my neighbours who work nights love. "
@@ -133,12 +134,14 @@ def test_bad_sponsor_config_is_a_config_error(bad, message):
 
 
 @pytest.mark.shared
-def test_episode_416_has_no_sponsor_segment(cfg):
+def test_episode_416_has_no_sponsor_segment(cfg, raw_cfg):
     if not EP416.exists():
         pytest.skip(f"{EP416} not found (../shared/episodes is not checked out)")
     t = load_transcript(EP416, "auto")
-    # it says "please check out our sponsors in the description" twice, and reads no ad
-    assert "check out our sponsors in the description" in t.text
+    # it points listeners to the sponsors in its description twice (the pointer rule matches),
+    # and reads no ad
+    pointer = next(r["pattern"] for r in raw_cfg["rules"] if r["name"] == "sponsor_pointer")
+    assert len(re.findall(pointer, t.text, re.IGNORECASE)) >= 2
     assert detect_sponsors(t, cfg) == ()
 
 
@@ -168,12 +171,12 @@ def texts(spans) -> list[str]:
 def test_intro_sponsor_list_ends_before_the_side_note(cfg):
     t = show(
         "Welcome to Harbour Talk. Quick mention of our sponsors, Zorblex, Quillfeather and Brightmoss. "
-        "Check them out in the description to support this podcast. As a side note, let me say that "
-        "harbours are older than cities. And now, here's my conversation with Ines."
+        "Do check those out, it is how you support the show. As a side note, harbours "
+        "are older than cities. And now, here's my conversation with Ines."
     )
     assert texts(detect_sponsors(t, cfg)) == [
         "Quick mention of our sponsors, Zorblex, Quillfeather and Brightmoss. "
-        "Check them out in the description to support this podcast."
+        "Do check those out, it is how you support the show."
     ]
 
 
@@ -181,13 +184,13 @@ def test_announced_list_of_names_closed_by_a_pointer(cfg):
     # no sponsor cue names the sponsors: the announcement and the pointer together make the read
     t = show(
         "Welcome to Harbour Talk. Quick mention of our sponsors. Zorblex, a sock maker, and Brightmoss, "
-        "a lamp company. So the choice is dry feet or light. Choose wisely, my friends. And if you wish, "
-        "click the sponsor links below to get a discount and to support this podcast. As a side note, "
+        "a lamp company. So the choice is dry feet or light. Pick whichever suits you. Clicking the "
+        "sponsor links below gets you a discount and helps support the show. As a side note, "
         "I sailed here."
     )
     (span,) = detect_sponsors(t, cfg)
     assert span.text.startswith("Quick mention of our sponsors.")
-    assert span.text.endswith("to get a discount and to support this podcast.")
+    assert span.text.endswith("gets you a discount and helps support the show.")
     assert {"ads_notice", "sponsor_pointer"} <= set(span.rules)
 
 
@@ -195,21 +198,21 @@ def test_announced_list_of_names_closed_by_a_pointer(cfg):
     "outro, read",
     [
         (
-            "Thanks for listening to this conversation with Ines, and thank you to Zorblex, Quillfeather "
-            "and Brightmoss. Check them out in the description to support this podcast.",
-            "Thanks for listening to this conversation with Ines, and thank you to Zorblex, Quillfeather "
-            "and Brightmoss. Check them out in the description to support this podcast.",
+            "Thank you for listening to my talk with Ines, and thanks to Zorblex, Quillfeather "
+            "and Brightmoss. Do check those out, it is how you support the show.",
+            "Thank you for listening to my talk with Ines, and thanks to Zorblex, Quillfeather "
+            "and Brightmoss. Do check those out, it is how you support the show.",
         ),
         (
             # "Thanks for listening" as a sentence of its own is not part of the read
-            "Thanks for listening to this conversation with Ines. And thank you to Zorblex and Brightmoss. "
-            "Check them out in the description to support this podcast.",
-            "And thank you to Zorblex and Brightmoss. Check them out in the description to support this podcast.",
+            "Thank you for listening to my talk with Ines. And thank you to Zorblex and Brightmoss. "
+            "Do check those out, it is how you support the show.",
+            "And thank you to Zorblex and Brightmoss. Do check those out, it is how you support the show.",
         ),
     ],
 )
 def test_outro_thanks_list_without_our_sponsors_stops_at_the_closing_quotation(cfg, outro, read):
-    t = show("Welcome to Harbour Talk.", outro + " And now, let me leave you with some words from Ada. The sea is wide.")
+    t = show("Welcome to Harbour Talk.", outro + " And now, let me leave you with a line from Ada. The sea is wide.")
     assert texts(detect_sponsors(t, cfg)) == [read]
 
 
@@ -221,9 +224,9 @@ def test_thanking_a_guest_by_name_is_not_a_read(cfg):
 def test_unpunctuated_caption_outro_is_cut_at_its_formulas(cfg, tmp_path):
     cues = [(i * 5, f"we talked about tides and harbours and boats part {i}") for i in range(40)]
     cues += [
-        (200, "thanks so much for talking today thanks for listening to this conversation with ines and thank you to"),
-        (205, "zorblex and brightmoss check them out in the description to support this podcast and now let me leave"),
-        (210, "you with some words from ada the sea is wide thank you for listening and hope to see you next time"),
+        (200, "thanks so much for talking today thank you for listening to my talk with ines and thanks to"),
+        (205, "zorblex and brightmoss do check those out it is how you support the show and now let me leave"),
+        (210, "you with a line from ada the sea is wide thank you for listening and until the next one"),
     ]
     vtt = tmp_path / "lower.vtt"
     vtt.write_text(
@@ -232,8 +235,8 @@ def test_unpunctuated_caption_outro_is_cut_at_its_formulas(cfg, tmp_path):
     )
     (span,) = detect_sponsors(load_transcript(vtt, "auto"), cfg)
     assert span.text == (
-        "thanks for listening to this conversation with ines and thank you to "
-        "zorblex and brightmoss check them out in the description to support this podcast"
+        "thank you for listening to my talk with ines and thanks to "
+        "zorblex and brightmoss do check those out it is how you support the show"
     )
     assert 200 < span.start_s < 205 and 205 < span.end_s < 210
 
@@ -256,7 +259,7 @@ def test_long_read_is_bridged_by_its_callback_to_the_same_sponsor(cfg, raw_cfg):
     assert len(detect_sponsors(show(LONG_READ), sponsor_config_from_mapping(no_bridge))) == 2
 
 
-SELF_PROMO = "If you enjoy this thing, subscribe on YouTube, review it with five stars on Apple Podcasts, support it on Patreon."
+SELF_PROMO = "If you enjoy the show, subscribe to it, rate it on Spotify, or back it on Patreon."
 
 
 def test_self_promotion_alone_is_never_a_segment(cfg):
@@ -284,7 +287,7 @@ def test_self_promotion_next_to_a_read_joins_it_and_one_sentence_away_does_not(c
 
 def test_mid_roll_joke_in_the_sponsor_formula_is_not_a_read(cfg):
     # the sponsor formula about the can on the table: no offer, so not a mid-roll read
-    t = show("Welcome to Harbour Talk.", middle="This episode is brought to you by delicious Fizzco soda. Fizzco is warm now.")
+    t = show("Welcome to Harbour Talk.", middle="This hour is brought to you by tasty Fizzco soda, right here on my desk. Fizzco is warm now.")
     assert detect_sponsors(t, cfg) == ()
 
 
