@@ -38,7 +38,6 @@ import logging
 import os
 import re
 import resource
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -46,7 +45,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from harness.errors import ConfigError, HarnessError, InputFileError
-from harness.textio import atomic_write_jsonl, atomic_write_text
+from harness.textio import atomic_write_jsonl, atomic_write_text, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +223,7 @@ def _row_config(cfg: Mapping[str, Any], row: CorpusRow) -> dict[str, Any]:
 
 def _sha256_file(path: str) -> str | None:
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return sha256_file(path)
     except OSError:
         return None
 
@@ -418,10 +417,9 @@ def run_corpus(cfg: Mapping[str, Any], out_dir: str | Path) -> dict[str, Any]:
 
 
 def _progress(total: int, initial: int, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
+    from harness.progress import bar
 
-    return tqdm(total=total, initial=initial, desc="corpus", unit="row", file=sys.stderr, disable=not enabled,
-                dynamic_ncols=True)
+    return bar(total, "corpus", "row", enabled, initial=initial, leave=True)
 
 
 def _write_boards(cfg: Mapping[str, Any], records: list[dict[str, Any]], out: Path) -> None:

@@ -19,11 +19,14 @@ def progress_enabled(cfg: Mapping[str, Any], stream: IO[str] | None = None) -> b
     return bool(isatty and isatty())
 
 
-def bar(total: int, desc: str, unit: str, enabled: bool, stream: IO[str] | None = None) -> Any:
-    """A ``tqdm`` bar on ``stream`` (stderr), a no-op one when not ``enabled``; use as a context."""
+def bar(
+    total: int, desc: str, unit: str, enabled: bool, stream: IO[str] | None = None, *, initial: int = 0, leave: bool = False
+) -> Any:
+    """A ``tqdm`` bar on ``stream`` (stderr), a no-op one when not ``enabled``; use as a context.
+    ``initial`` counts work already done (a resumed corpus); ``leave`` keeps the finished bar."""
     from tqdm import tqdm
 
     return tqdm(
-        total=total, desc=desc, unit=unit, disable=not enabled, leave=False,
+        total=total, initial=initial, desc=desc, unit=unit, disable=not enabled, leave=leave,
         file=sys.stderr if stream is None else stream, dynamic_ncols=True,
     )

@@ -24,7 +24,6 @@ between the two figures is what the definitions disagree on, the rest is detecti
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import sys
 from dataclasses import asdict, dataclass
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from harness.errors import HarnessError, InputFileError
-from harness.textio import read_jsonl_objects
+from harness.textio import read_jsonl_objects, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -388,7 +387,7 @@ def load_annotations(path: str | Path = DEFAULT_SPANS, shared: str | Path | None
             transcript = Path(shared) / row.transcript
             if not transcript.is_file():
                 raise InputFileError(path, f"line {line_no}: transcript {transcript} not found")
-            if hashlib.sha256(transcript.read_bytes()).hexdigest() != row.transcript_sha256:
+            if sha256_file(transcript) != row.transcript_sha256:
                 raise InputFileError(path, f"line {line_no}: {transcript} does not match transcript_sha256 (the file changed since it was annotated)")
         rows.append(row)
     if not rows:

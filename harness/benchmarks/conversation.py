@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Collection, Iterable, Mapping, Sequence
 
 from harness.errors import InputFileError
-from harness.textio import read_jsonl_objects
+from harness.textio import read_jsonl_objects, sha256_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BENCHMARK_DIR = PROJECT_ROOT / "benchmarks" / "conversation"
@@ -506,7 +506,7 @@ def load_benchmark(
 
 
 def _file_entry(path: Path, records: int) -> dict[str, Any]:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256_file(path)
     return {"path": path.name, "sha256": digest, "records": records}
 
 
@@ -521,7 +521,7 @@ def check_sources(bench: ConversationBenchmark, episode_ids: Iterable[str] | Non
         if not e.transcript_path.is_file():
             problems.append(f"{e.episode_id}: transcript {e.transcript} not found")
             continue
-        digest = hashlib.sha256(e.transcript_path.read_bytes()).hexdigest()
+        digest = sha256_file(e.transcript_path)
         if digest != e.transcript_sha256:
             problems.append(f"{e.episode_id}: transcript {e.transcript} has sha256 {digest[:12]}…, expected {e.transcript_sha256[:12]}…")
     return problems
