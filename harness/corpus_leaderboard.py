@@ -12,7 +12,6 @@ From a corpus run's records (``results.jsonl``) it writes, into the corpus folde
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -21,6 +20,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from harness import tables
+from harness.tables import Cell, Column, Table
 from harness.textio import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -235,30 +236,29 @@ def render_markdown(records: Sequence[Mapping[str, Any]], intervals: Sequence[In
     lines.append(f"{len({r['episode_id'] for r in records})} episodes, {len(records)} rows, {len(failed)} failed. "
                  f"Each cell: mean over episodes [95% bootstrap interval, {resamples} resamples, seed {seed}]; "
                  "↑ higher is better, ↓ lower is better.")
-    lines += ["", "| system | episodes | " + " | ".join(f"{label} {'↑' if hib else '↓'}" for _, label, hib in metrics) + " |",
-              "|---|---|" + "---|" * len(metrics)]
+    columns = [Column("system"), Column("episodes")] + [Column(m, f"{label} {'↑' if hib else '↓'}") for m, label, hib in metrics]
+    rows = []
     for s in systems:
         n = len({r["episode_id"] for r in ok if r["system"] == s})
         cells = []
         for m, _, _ in metrics:
             i = by[(s, m)]
             cells.append("—" if i.mean is None else f"{_fmt(i.mean)} [{_fmt(i.low)}, {_fmt(i.high)}]")
-        lines.append(f"| {s} | {n} | " + " | ".join(cells) + " |")
+        rows.append([s, n, *cells])
+    lines += ["", tables.to_markdown(Table.of(columns, rows)).rstrip("\n")]
     if validity:
         lines += ["", "## Validity (controls)", "",
                   "Controls sit beside each system with its length budget: `lead` (first transcript sentences "
                   "outside sponsor reads), `random` (seeded transcript sentences), `mismatched` (the system's "
-                  "summary scored against another episode's transcript).", "",
-                  "| check | value | target | n | met |", "|---|---|---|---|---|"]
-        for c in validity:
-            met = "" if c.passed is None else ("yes" if c.passed else "**no**")
-            lines.append(f"| {c.check} | {_fmt(c.value, 3)} | {c.target} | {c.n} | {met} |")
+                  "summary scored against another episode's transcript).", ""]
+        rows = [[c.check, _fmt(c.value, 3), c.target, c.n, "" if c.passed is None else Cell("yes" if c.passed else "no", strong=not c.passed)]
+                for c in validity]
+        lines.append(tables.to_markdown(Table.of([Column(h) for h in ("check", "value", "target", "n", "met")], rows)).rstrip("\n"))
     tags = sorted({t for s in shares.values() for t in s})
     if tags:
-        lines += ["", "## Share of episodes where each flag fires", "",
-                  "| system | " + " | ".join(tags) + " |", "|---|" + "---|" * len(tags)]
-        for s in systems:
-            lines.append(f"| {s} | " + " | ".join(_fmt(shares.get(s, {}).get(t)) for t in tags) + " |")
+        rows = [[s, *(_fmt(shares.get(s, {}).get(t)) for t in tags)] for s in systems]
+        table = Table.of([Column("system"), *(Column(t) for t in tags)], rows)
+        lines += ["", "## Share of episodes where each flag fires", "", tables.to_markdown(table).rstrip("\n")]
     lines += ["", f"## Worst episodes per system (lowest {WORST_BY})", ""]
     for s in systems:
         items = ", ".join(f"[{w['episode_id']}]({w['report']}) {_fmt(w['value'], 3)}" for w in worst.get(s, ()))
@@ -271,12 +271,14 @@ def render_markdown(records: Sequence[Mapping[str, Any]], intervals: Sequence[In
 
 
 def _csv(intervals: Sequence[Interval]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["system", "metric", "n", "mean", "ci_low", "ci_high"])
-    for i in intervals:
-        writer.writerow([i.system, i.metric, i.n, i.mean, i.low, i.high])
-    return buf.getvalue()
+    columns = [Column(k) for k in ("system", "metric", "n", "mean", "ci_low", "ci_high")]
+    rows = [[i.system, i.metric, i.n, i.mean, i.low, i.high] for i in intervals]
+    return tables.to_csv(Table.of(columns, rows), value=_csv_cell)
+
+
+def _csv_cell(value: Any) -> Any:
+    """Means and bounds as Python writes them (``1.0`` stays ``1.0``), ``None`` as ''."""
+    return "" if value is None else value
 
 
 def plot_distributions(records: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Path]:

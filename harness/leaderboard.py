@@ -15,7 +15,6 @@ all of them share a rank.
 from __future__ import annotations
 
 import argparse
-import csv
 import fnmatch
 import hashlib
 import html
@@ -29,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from harness import tables
+from harness.tables import Align, Cell, Table, markdown_cell
+from harness.tables import Column as TableColumn
 from harness.textio import atomic_write_bytes, atomic_write_text
 
 HEADLINE_METRICS = ("consistency.score", "coverage.chapter_weighted", "flags.major", "units.boilerplate_share")
@@ -487,19 +489,6 @@ def _add_interval_columns(columns: list[Column], rows: list[dict[str, Any]], run
 # ----------------------------------------------------------------------------------------------
 
 
-def format_value(v: Any) -> str:
-    """A cell for Markdown/HTML: ints plain, other floats to 4 significant digits."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        if v.is_integer() and abs(v) < 1e15:
-            return str(int(v))
-        return f"{v:.4g}" if abs(v) >= 1e-3 else f"{v:.2g}"
-    return str(v)
-
-
 def _best(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     best: dict[str, float] = {}
     if len(rows) < 2:
@@ -513,61 +502,33 @@ def _best(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> dict[
     return best
 
 
-def _csv_value(v: Any) -> Any:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return int(v)
-    return v
+_ARROW = {True: " ↑", False: " ↓", None: ""}
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+def board_table(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> Table:
+    """The row model as a ``harness.tables.Table``: the summary column left-aligned, the rest
+    right-aligned with their direction arrow, the best value per column emphasised."""
+    best = _best(columns, rows)
+    table_columns = [
+        TableColumn(
+            c.key,
+            c.header + _ARROW[c.higher_is_better],
+            Align.LEFT if c.key == "summary" else Align.RIGHT,
+            title=c.key,
+        )
+        for c in columns
+    ]
+    cells = [
+        [Cell(r.get(c.key), strong=c.key in best and r.get(c.key) == best[c.key]) for c in columns] for r in rows
+    ]
+    return Table.of(table_columns, cells, wrapper_class="scroll")
 
 
 def render_table(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], fmt: str) -> str:
     """Render the row model as ``md`` (Markdown table, best value per column in bold), ``csv``
     (column keys as header, full-precision values, empty for missing) or ``html`` (an escaped
-    ``<table>``, best values in ``<strong>``)."""
-    best = _best(columns, rows)
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow([c.key for c in columns])
-        for r in rows:
-            w.writerow([_csv_value(r.get(c.key)) for c in columns])
-        return buf.getvalue()
-    arrow = {True: " ↑", False: " ↓", None: ""}
-    if fmt == "md":
-        lines = [
-            "| " + " | ".join(_md_cell(c.header + arrow[c.higher_is_better]) for c in columns) + " |",
-            "|" + "|".join("---" if c.higher_is_better is None and c.key == "summary" else "---:" for c in columns) + "|",
-        ]
-        for r in rows:
-            cells = []
-            for c in columns:
-                text = _md_cell(format_value(r.get(c.key)))
-                if c.key in best and r.get(c.key) == best[c.key]:
-                    text = f"**{text}**"
-                cells.append(text)
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines) + "\n"
-    if fmt == "html":
-        head = "".join(
-            f'<th title="{html.escape(c.key)}">{html.escape(c.header + arrow[c.higher_is_better])}</th>' for c in columns
-        )
-        body = []
-        for r in rows:
-            cells = []
-            for c in columns:
-                text = html.escape(format_value(r.get(c.key)))
-                if c.key in best and r.get(c.key) == best[c.key]:
-                    text = f"<strong>{text}</strong>"
-                cls = "" if c.key == "summary" else ' class="num"'
-                cells.append(f"<td{cls}>{text}</td>")
-            body.append("<tr>" + "".join(cells) + "</tr>")
-        return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>\n'
-    raise ValueError(f"unknown table format {fmt!r} (md, csv, html)")
+    ``<table>``, best values in ``<strong>``), through ``harness.tables``."""
+    return tables.render(board_table(columns, rows), fmt)
 
 
 def _display_path(p: Path) -> str:
@@ -582,11 +543,11 @@ def render_markdown(board: Leaderboard, figure: str | None = None) -> str:
     lines = ["# Leaderboard", "", render_table(board.columns, board.rows, "md").rstrip("\n"), ""]
     lines += [f"- {n}" for n in board.notes]
     lines += ["", "Best value per column in bold; ↑ higher is better, ↓ lower is better.", "", "## Columns", ""]
-    lines += [f"- `{k}` ({d} is better): {_md_cell(desc)}" for k, d, desc in board.legend]
+    lines += [f"- `{k}` ({d} is better): {markdown_cell(desc)}" for k, d, desc in board.legend]
     lines += ["", "## Runs", ""]
     for r in board.runs:
         sig = (r.report.get("signature") or {}).get("string", "")
-        lines.append(f"- {_md_cell(r.name)}: `{_display_path(r.run_dir)}` (`{sig}`)")
+        lines.append(f"- {markdown_cell(r.name)}: `{_display_path(r.run_dir)}` (`{sig}`)")
     if figure:
         lines += ["", "## Timeline", "", f"![claims of each summary along the episode, coloured by verdict]({figure})"]
     return "\n".join(lines) + "\n"

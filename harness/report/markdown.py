@@ -17,6 +17,7 @@ import json
 import re
 from typing import Any, Iterable, Mapping
 
+from harness.tables import Column, MarkdownText, Table, to_markdown
 from harness.transcript import format_clock
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
@@ -83,9 +84,9 @@ def _verdict(label: Any) -> str:
 
 
 def _table(head: list[str], rows: Iterable[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    return out
+    """A Markdown table (``harness.tables``) as lines; the cells are Markdown already."""
+    table = Table.of([Column(h) for h in head], [[MarkdownText(cell) for cell in r] for r in rows])
+    return to_markdown(table).rstrip("\n").split("\n")
 
 
 # ----------------------------------------------------------------------------------------------
