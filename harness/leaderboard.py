@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import hashlib
-import html
 import io
 import json
 import math
@@ -27,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
+
+from markupsafe import Markup
 
 from harness import tables
 from harness.tables import Align, Cell, Table, markdown_cell
@@ -560,36 +561,31 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}.meta{colo
 li{margin:2px 0}.scroll{overflow-x:auto}"""
 
 
-def _md_inline_to_html(text: str) -> str:
+def _md_inline_to_html(text: str) -> Markup:
     """Escape, then turn the notes' `code` spans into <code> (the only markup notes use)."""
-    parts = html.escape(text).split("`")
-    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    from harness.templates import escape
+
+    parts = text.split("`")
+    return Markup("").join(Markup("<code>%s</code>") % escape(p) if i % 2 else escape(p) for i, p in enumerate(parts))
 
 
 def render_html_page(board: Leaderboard, figure_png: bytes | None = None) -> str:
+    """The leaderboard as one self-contained HTML page (template ``leaderboard.html.j2``)."""
     import base64
 
-    notes = "".join(f"<li>{_md_inline_to_html(n)}</li>" for n in board.notes)
-    legend = "".join(
-        f"<li><code>{html.escape(k)}</code> ({html.escape(d)} is better): {html.escape(desc)}</li>" for k, d, desc in board.legend
-    )
-    runs = "".join(
-        f"<li>{html.escape(r.name)}: <code>{html.escape(_display_path(r.run_dir))}</code> "
-        f"<span class='meta'>{html.escape(str((r.report.get('signature') or {}).get('string', '')))}</span></li>"
-        for r in board.runs
-    )
-    fig = ""
-    if figure_png:
-        data = base64.b64encode(figure_png).decode("ascii")
-        fig = f'<h2>Timeline</h2><img alt="claims of each summary along the episode, coloured by verdict" src="data:image/png;base64,{data}">'
-    csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}"><title>Leaderboard</title>'
-        f"<style>{LB_CSS}</style></head><body><main><h1>Leaderboard</h1>"
-        + render_table(board.columns, board.rows, "html")
-        + f"<ul>{notes}</ul><p class='meta'>Best value per column in bold; ↑ higher is better, ↓ lower is better.</p>"
-        f"<h2>Columns</h2><ul>{legend}</ul><h2>Runs</h2><ul>{runs}</ul>{fig}</main></body></html>\n"
+    from harness.templates import environment
+
+    runs = [
+        (r.name, _display_path(r.run_dir), str((r.report.get("signature") or {}).get("string", ""))) for r in board.runs
+    ]
+    return environment().get_template("leaderboard.html.j2").render(
+        csp=Markup("default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
+        css=Markup(LB_CSS),
+        table=tables.to_html(board_table(board.columns, board.rows)),
+        notes=[_md_inline_to_html(n) for n in board.notes],
+        legend=board.legend,
+        runs=runs,
+        figure=base64.b64encode(figure_png).decode("ascii") if figure_png else "",
     )
 
 

@@ -2,20 +2,38 @@
 
 They ship inside the package (``[tool.setuptools.package-data]`` in pyproject.toml) and are
 rendered with autoescape on: every value a template prints is HTML-escaped unless it is
-``markupsafe.Markup`` (markup this project built, from escaped parts).
+``markupsafe.Markup`` (markup this project built from escaped parts). Printed values are
+escaped by ``escape`` (the standard library's ``html.escape``, quotes included, so values are
+safe in attribute values; ``None`` prints as nothing), which spells entities as the pages
+always have (``&#x27;``, ``&quot;``).
 """
 
 from __future__ import annotations
 
+import html
+from typing import Any
+
 import jinja2
+from markupsafe import Markup
+
+
+def escape(value: Any) -> Markup:
+    """``value`` as safe HTML: ``Markup`` as it is, ``None`` as '', anything else as its text
+    with ``& < > " '`` escaped."""
+    if hasattr(value, "__html__"):
+        return Markup(value.__html__())
+    if value is None:
+        return Markup("")
+    return Markup(html.escape(str(value), quote=True))
 
 
 def environment() -> jinja2.Environment:
-    """A Jinja2 environment over this folder: autoescape on, undefined names an error, block tags
-    leave no blank lines (``trim_blocks``, ``lstrip_blocks``)."""
+    """A Jinja2 environment over this folder: autoescape on (through ``escape``), undefined
+    names an error, block tags leave no blank lines (``trim_blocks``, ``lstrip_blocks``)."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("harness", "templates"),
         autoescape=True,
+        finalize=escape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
