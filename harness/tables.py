@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable, Sequence
@@ -121,6 +122,22 @@ def format_value(v: Any) -> str:
             return str(int(v))
         return f"{v:.4g}" if abs(v) >= 1e-3 else f"{v:.2g}"
     return str(v)
+
+
+def format_number(value: Any, digits: int = 4) -> str:
+    """A value as report text: ints plain, floats to ``digits`` significant digits (integral ones
+    as ints), booleans yes/no, ``None`` and NaN as ``n/a``, anything else as its text."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.{digits}g}"
+    return str(value)
 
 
 def csv_value(v: Any) -> Any:

@@ -103,3 +103,12 @@ def test_unknown_format_is_an_error():
 )
 def test_format_value(value, text):
     assert format_value(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "text"),
+    [(None, 4, "n/a"), (float("nan"), 4, "n/a"), (True, 4, "yes"), (7, 4, "7"), (2.0, 4, "2"),
+     (0.123456, 4, "0.1235"), (0.123456, 2, "0.12"), (0.000123, 4, "0.000123"), ("ok", 4, "ok")],
+)
+def test_format_number(value, digits, text):
+    assert tables.format_number(value, digits) == text

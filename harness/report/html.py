@@ -20,7 +20,6 @@ import base64
 import hashlib
 import json
 import logging
-import math
 from collections import Counter, defaultdict
 from importlib import resources
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any, Iterable, Mapping
 from markupsafe import Markup
 
 from harness.tables import Align, Cell, Column, Table, to_html
+from harness.tables import format_number as fmt_num
 from harness.templates import environment
 from harness.transcript import format_clock
 
@@ -91,24 +91,6 @@ def video_time_url(video_url: Any, seconds: float | None) -> str | None:
         return None
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}t={int(seconds)}"
-
-
-def fmt_num(value: Any, digits: int = 4) -> str:
-    """A number as text (the template escapes it): ints as ints, floats to ``digits``
-    significant digits, booleans yes/no, None and NaN ``n/a``; anything else as its text."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "n/a"
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return f"{value:.{digits}g}"
-    return str(value)
 
 
 def _text(value: Any) -> str:

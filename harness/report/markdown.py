@@ -18,6 +18,7 @@ import re
 from typing import Any, Iterable, Mapping
 
 from harness.tables import Column, MarkdownText, Table, to_markdown
+from harness.tables import format_number as _num
 from harness.transcript import format_clock
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
@@ -51,16 +52,6 @@ def md_escape(text: Any) -> str:
     if text is None:
         return ""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-
-
-def _num(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.{digits}g}"
-    return str(value)
 
 
 def _clock(seconds: Any) -> str:
