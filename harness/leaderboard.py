@@ -554,35 +554,22 @@ def render_markdown(board: Leaderboard, figure: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-LB_CSS = """body{font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;margin:24px}
-main{max-width:1200px;margin:0 auto}table{border-collapse:collapse;font-size:13px;margin:8px 0}
-th,td{border:1px solid #d0d7de;padding:4px 8px}th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
-code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}.meta{color:#6e7781}img{max-width:100%;border:1px solid #d0d7de}
-li{margin:2px 0}.scroll{overflow-x:auto}"""
-
-
-def _md_inline_to_html(text: str) -> Markup:
-    """Escape, then turn the notes' `code` spans into <code> (the only markup notes use)."""
-    from harness.templates import escape
-
-    parts = text.split("`")
-    return Markup("").join(Markup("<code>%s</code>") % escape(p) if i % 2 else escape(p) for i, p in enumerate(parts))
 
 
 def render_html_page(board: Leaderboard, figure_png: bytes | None = None) -> str:
     """The leaderboard as one self-contained HTML page (template ``leaderboard.html.j2``)."""
     import base64
 
-    from harness.templates import environment
+    from harness.templates import code_spans, environment, stylesheet
 
     runs = [
         (r.name, _display_path(r.run_dir), str((r.report.get("signature") or {}).get("string", ""))) for r in board.runs
     ]
     return environment().get_template("leaderboard.html.j2").render(
         csp=Markup("default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
-        css=Markup(LB_CSS),
+        css=Markup(stylesheet("leaderboard.css")),
         table=tables.to_html(board_table(board.columns, board.rows)),
-        notes=[_md_inline_to_html(n) for n in board.notes],
+        notes=[code_spans(n) for n in board.notes],
         legend=board.legend,
         runs=runs,
         figure=base64.b64encode(figure_png).decode("ascii") if figure_png else "",

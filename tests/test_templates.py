@@ -4,6 +4,7 @@ leaderboard page escapes what runs say about themselves, and every template ship
 from __future__ import annotations
 
 import fnmatch
+import re
 import sys
 
 import jinja2
@@ -72,3 +73,32 @@ def test_templates_parse():
     env = environment()
     for name in env.list_templates(extensions=["j2"]):
         env.get_template(name)  # a syntax error raises here
+
+
+def test_corpus_leaderboard_html_page(tmp_path):
+    from test_corpus_leaderboard import RECORDS, _rec
+
+    from harness.corpus_leaderboard import write_corpus_leaderboard
+
+    hostile = [
+        _rec("<i>e5</i>", HOSTILE, {"consistency.score": 0.2}),
+        {**_rec("e6", "sys", {"consistency.score": 0.1}), "run_dir": "javascript:alert(3)//"},
+        {**_rec("e7", "sys", {}, status="error"), "error": "<script>alert(4)</script>"},
+    ]
+    write_corpus_leaderboard(RECORDS + hostile, tmp_path, seed=0, resamples=50, worst=3)
+    page = (tmp_path / "leaderboard.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>\n") and "<script" not in page and "<i>" not in page
+    # the same tables as leaderboard.md
+    assert "<tr><td>lead</td><td>2</td><td>0.93 [0.91, 0.95]</td>" in page
+    assert re.search(r"<td>consistency.score AUROC, sys vs sys on another episode</td><td>0\.\d{3}</td><td>≥ 0.99</td>"
+                     r"<td>\d+</td><td><strong>no</strong></td>", page)
+    assert "<p>Controls sit beside each system with its length budget: <code>lead</code>" in page
+    # worst episodes link to their report.html inside the corpus folder; other paths are not links
+    assert '<a href="rows/e2__sys/report.html">e2</a> 0.410' in page
+    assert "javascript:" not in page and "e6 0.100" in page
+    assert "<li>e7 / sys: &lt;script&gt;alert(4)&lt;/script&gt;</li>" in page
+    assert "<strong>&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&quot; onmouseover=&quot;alert(1)</strong>" in page
+    assert "&lt;i&gt;e5&lt;/i&gt;" in page
+    # every distribution plot embedded
+    plots = sorted((tmp_path / "plots").iterdir())
+    assert plots and page.count('src="data:image/png;base64,') == len(plots)

@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 from collections import Counter, defaultdict
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -29,7 +28,7 @@ from markupsafe import Markup
 
 from harness.tables import Align, Cell, Column, Table, to_html
 from harness.tables import format_number as fmt_num
-from harness.templates import environment
+from harness.templates import environment, stylesheet
 from harness.transcript import format_clock
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ MAX_GENERIC_ROWS = 300
 def _asset(name: str) -> str:
     """The text of a file in ``harness/templates`` (the page's style and script), after a line
     break."""
-    return "\n" + resources.files("harness.templates").joinpath(name).read_text(encoding="utf-8")
+    return "\n" + stylesheet(name)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ always have (``&#x27;``, ``&quot;``).
 from __future__ import annotations
 
 import html
+from importlib import resources
 from typing import Any
 
 import jinja2
@@ -27,10 +28,23 @@ def escape(value: Any) -> Markup:
     return Markup(html.escape(str(value), quote=True))
 
 
+def code_spans(text: str) -> Markup:
+    """Escaped text with its Markdown `code` spans as ``<code>`` (the only markup the
+    leaderboards' notes use)."""
+    parts = str(text).split("`")
+    return Markup("").join(Markup("<code>%s</code>") % escape(p) if i % 2 else escape(p) for i, p in enumerate(parts))
+
+
+def stylesheet(name: str) -> str:
+    """The text of a style sheet (or script) in this folder, to inline into a page."""
+    return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+
+
 def environment() -> jinja2.Environment:
     """A Jinja2 environment over this folder: autoescape on (through ``escape``), undefined
-    names an error, block tags leave no blank lines (``trim_blocks``, ``lstrip_blocks``)."""
-    return jinja2.Environment(
+    names an error, block tags leave no blank lines (``trim_blocks``, ``lstrip_blocks``); the
+    filter ``code_spans``."""
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("harness", "templates"),
         autoescape=True,
         finalize=escape,
@@ -39,3 +53,5 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["code_spans"] = code_spans
+    return env
