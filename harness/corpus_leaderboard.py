@@ -328,14 +328,14 @@ def render_html(board: CorpusBoard, plots: Sequence[tuple[str, bytes]] = ()) -> 
     plots (``(metric, png bytes)``) embedded."""
     import base64
 
-    from harness.templates import environment, stylesheet
+    from harness.templates import environment, static_text
 
     def report_link(path: str) -> str | None:
         # a path inside the corpus folder, relative; anything else is shown but not linked
         return None if path.startswith(("/", "\\")) or ":" in path or ".." in Path(path).parts else path
 
     return environment().get_template("corpus_leaderboard.html.j2").render(
-        css=Markup(stylesheet("leaderboard.css")),
+        css=Markup(static_text("leaderboard.css")),
         board=board,
         intervals=tables.to_html(board.intervals),
         validity=tables.to_html(board.validity) if board.validity is not None else None,

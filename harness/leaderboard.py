@@ -560,14 +560,14 @@ def render_html_page(board: Leaderboard, figure_png: bytes | None = None) -> str
     """The leaderboard as one self-contained HTML page (template ``leaderboard.html.j2``)."""
     import base64
 
-    from harness.templates import code_spans, environment, stylesheet
+    from harness.templates import code_spans, environment, static_text
 
     runs = [
         (r.name, _display_path(r.run_dir), str((r.report.get("signature") or {}).get("string", ""))) for r in board.runs
     ]
     return environment().get_template("leaderboard.html.j2").render(
         csp=Markup("default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
-        css=Markup(stylesheet("leaderboard.css")),
+        css=Markup(static_text("leaderboard.css")),
         table=tables.to_html(board_table(board.columns, board.rows)),
         notes=[code_spans(n) for n in board.notes],
         legend=board.legend,

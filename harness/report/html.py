@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from harness.tables import Align, Cell, Column, Table, to_html
 from harness.tables import format_number as fmt_num
-from harness.templates import environment, stylesheet
+from harness.templates import environment, static_text
 from harness.transcript import format_clock
 
 log = logging.getLogger(__name__)
@@ -43,27 +43,21 @@ VERDICT_LABELS = {
     "none": "no verdict",
 }
 VERDICT_ORDER = tuple(VERDICT_LABELS)
-# What "2:23 (≈3:07)" on an evidence passage means (Evidence.timestamp vs Evidence.start_s).
+# What "2:23 (≈3:07)" on an evidence passage means (Evidence.timestamp vs Evidence.start_s);
+# the page says it once more under the units' legend (report.html.j2).
 APPROX_TITLE = (
     "2:23 is the transcript's own timestamp of the paragraph that holds the quote (the link "
     "goes there); ≈3:07 is the quote's estimated time, interpolated by its position between that "
     "timestamp and the next one"
 )
-APPROX_NOTE = Markup(
-    "Evidence times: <span class=\"mono\">2:23</span> is the transcript's timestamp of the "
-    "paragraph holding the quote (linked to the video); <span class=\"mono\">(≈3:07)</span>, "
-    "when shown, is the quote's own time, estimated from its position between that timestamp "
-    "and the next."
-)
 MAX_FIGURE_BYTES = 8_000_000
 MAX_GENERIC_ROWS = 300
-
 
 
 def _asset(name: str) -> str:
     """The text of a file in ``harness/templates`` (the page's style and script), after a line
     break."""
-    return "\n" + stylesheet(name)
+    return "\n" + static_text(name)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -510,7 +504,7 @@ def render_html(report: dict[str, Any], units: list[dict[str, Any]], run_dir: Pa
     """
     units = [u for u in units if isinstance(u, Mapping)]
     env = environment()
-    env.globals.update(verdict_labels=VERDICT_LABELS, safe_url=safe_url, approx_title=APPROX_TITLE, approx_note=APPROX_NOTE)
+    env.globals.update(verdict_labels=VERDICT_LABELS, safe_url=safe_url, approx_title=APPROX_TITLE)
     m = env.get_template("report_macros.html.j2").module
     t, s = report.get("transcript") or {}, report.get("summary") or {}
     # The page's own script (expand/collapse all, a verdict filter) is allowed by its hash.

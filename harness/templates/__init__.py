@@ -1,4 +1,5 @@
-"""The Jinja2 templates of the HTML pages (``report.html``, ``leaderboard.html``) and tables.
+"""The Jinja2 templates of the HTML pages (``report.html``, the leaderboards' ``leaderboard.html``)
+and of HTML tables.
 
 They ship inside the package (``[tool.setuptools.package-data]`` in pyproject.toml) and are
 rendered with autoescape on: every value a template prints is HTML-escaped unless it is
@@ -35,8 +36,8 @@ def code_spans(text: str) -> Markup:
     return Markup("").join(Markup("<code>%s</code>") % escape(p) if i % 2 else escape(p) for i, p in enumerate(parts))
 
 
-def stylesheet(name: str) -> str:
-    """The text of a style sheet (or script) in this folder, to inline into a page."""
+def static_text(name: str) -> str:
+    """The text of a static file in this folder (a style sheet, a script) to inline into a page."""
     return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
 
 
