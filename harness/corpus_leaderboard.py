@@ -2,17 +2,18 @@
 
 From a corpus run's records (``results.jsonl``) it writes, into the corpus folder:
 
-- ``leaderboard.md`` / ``.csv`` / ``.json``: per system and metric the mean over episodes with a
-  seeded percentile-bootstrap 95% interval (episodes resampled with replacement); the share of
-  episodes in which each flag fires; the worst episodes per system, linked to their
-  ``report.html``; and, when controls ran, the validity table (do the metrics separate a
-  summary of the episode from one of another episode, and do they credit verbatim sentences?);
+- ``leaderboard.md`` / ``.csv`` / ``.json`` / ``.html``: per system and metric the mean over
+  episodes with a seeded percentile-bootstrap 95% interval (episodes resampled with
+  replacement); the share of episodes in which each flag fires; the worst episodes per system,
+  linked to their ``report.html``; and, when controls ran, the validity table (do the metrics
+  separate a summary of the episode from one of another episode, and do they credit verbatim
+  sentences?). The tables go through ``harness.tables``; the HTML page (a Jinja2 template)
+  also embeds the plots;
 - ``plots/<metric>.png``: the distribution per system (box plus every episode as a dot).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -21,6 +22,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from markupsafe import Markup
+
+from harness import tables
+from harness.tables import Cell, Column, Table
 from harness.textio import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -222,61 +227,135 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
-def render_markdown(records: Sequence[Mapping[str, Any]], intervals: Sequence[Interval],
-                    shares: Mapping[str, Mapping[str, float]], worst: Mapping[str, Sequence[Mapping[str, Any]]],
-                    validity: Sequence[ValidityCheck], *, resamples: int, seed: int) -> str:
-    """The leaderboard page (Markdown)."""
+@dataclass(frozen=True)
+class CorpusBoard:
+    """What the corpus leaderboard page shows, whatever its format.
+
+    Attributes:
+        summary: the line under the title (episodes, rows, failures, what a cell means).
+        systems: the systems, real ones first, then controls.
+        intervals: per system, the mean and interval of each board metric.
+        validity: the validity checks (``None`` when no control ran).
+        flag_shares: per system, the share of episodes where each flag fires (``None``: no flags).
+        worst: per system, its worst episodes (episode id, report path, value).
+        failed: the failed rows as (episode id, system, error).
+    """
+
+    summary: str
+    systems: tuple[str, ...]
+    intervals: Table
+    validity: Table | None
+    flag_shares: Table | None
+    worst: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...]
+    failed: tuple[tuple[str, str, str], ...]
+
+
+VALIDITY_NOTE = (
+    "Controls sit beside each system with its length budget: `lead` (first transcript sentences "
+    "outside sponsor reads), `random` (seeded transcript sentences), `mismatched` (the system's "
+    "summary scored against another episode's transcript)."
+)
+WORST_TITLE = f"Worst episodes per system (lowest {WORST_BY})"
+
+
+def corpus_board(records: Sequence[Mapping[str, Any]], intervals: Sequence[Interval],
+                 shares: Mapping[str, Mapping[str, float]], worst: Mapping[str, Sequence[Mapping[str, Any]]],
+                 validity: Sequence[ValidityCheck], *, resamples: int, seed: int) -> CorpusBoard:
+    """The page's content: its tables (``harness.tables``) and lists."""
     ok = _ok(records)
     systems = _systems(ok)
     by = {(i.system, i.metric): i for i in intervals}
     metrics = [(m, label, hib) for m, label, hib in BOARD_METRICS if any(by[(s, m)].n for s in systems)]
     failed = [r for r in records if r.get("status") != "ok"]
-    lines = ["# Corpus leaderboard", ""]
-    lines.append(f"{len({r['episode_id'] for r in records})} episodes, {len(records)} rows, {len(failed)} failed. "
-                 f"Each cell: mean over episodes [95% bootstrap interval, {resamples} resamples, seed {seed}]; "
-                 "↑ higher is better, ↓ lower is better.")
-    lines += ["", "| system | episodes | " + " | ".join(f"{label} {'↑' if hib else '↓'}" for _, label, hib in metrics) + " |",
-              "|---|---|" + "---|" * len(metrics)]
+    summary = (f"{len({r['episode_id'] for r in records})} episodes, {len(records)} rows, {len(failed)} failed. "
+               f"Each cell: mean over episodes [95% bootstrap interval, {resamples} resamples, seed {seed}]; "
+               "↑ higher is better, ↓ lower is better.")
+    columns = [Column("system"), Column("episodes")] + [Column(m, f"{label} {'↑' if hib else '↓'}") for m, label, hib in metrics]
+    rows = []
     for s in systems:
         n = len({r["episode_id"] for r in ok if r["system"] == s})
         cells = []
         for m, _, _ in metrics:
             i = by[(s, m)]
             cells.append("—" if i.mean is None else f"{_fmt(i.mean)} [{_fmt(i.low)}, {_fmt(i.high)}]")
-        lines.append(f"| {s} | {n} | " + " | ".join(cells) + " |")
+        rows.append([s, n, *cells])
+    validity_table = None
     if validity:
-        lines += ["", "## Validity (controls)", "",
-                  "Controls sit beside each system with its length budget: `lead` (first transcript sentences "
-                  "outside sponsor reads), `random` (seeded transcript sentences), `mismatched` (the system's "
-                  "summary scored against another episode's transcript).", "",
-                  "| check | value | target | n | met |", "|---|---|---|---|---|"]
-        for c in validity:
-            met = "" if c.passed is None else ("yes" if c.passed else "**no**")
-            lines.append(f"| {c.check} | {_fmt(c.value, 3)} | {c.target} | {c.n} | {met} |")
+        checks = [[c.check, _fmt(c.value, 3), c.target, c.n, "" if c.passed is None else Cell("yes" if c.passed else "no", strong=not c.passed)]
+                  for c in validity]
+        validity_table = Table.of([Column(h) for h in ("check", "value", "target", "n", "met")], checks, wrapper_class="scroll")
     tags = sorted({t for s in shares.values() for t in s})
+    shares_table = None
     if tags:
-        lines += ["", "## Share of episodes where each flag fires", "",
-                  "| system | " + " | ".join(tags) + " |", "|---|" + "---|" * len(tags)]
-        for s in systems:
-            lines.append(f"| {s} | " + " | ".join(_fmt(shares.get(s, {}).get(t)) for t in tags) + " |")
-    lines += ["", f"## Worst episodes per system (lowest {WORST_BY})", ""]
-    for s in systems:
-        items = ", ".join(f"[{w['episode_id']}]({w['report']}) {_fmt(w['value'], 3)}" for w in worst.get(s, ()))
-        lines.append(f"- **{s}**: {items or '—'}")
-    if failed:
+        share_rows = [[s, *(_fmt(shares.get(s, {}).get(t)) for t in tags)] for s in systems]
+        shares_table = Table.of([Column("system"), *(Column(t) for t in tags)], share_rows, wrapper_class="scroll")
+    return CorpusBoard(
+        summary=summary,
+        systems=tuple(systems),
+        intervals=Table.of(columns, rows, wrapper_class="scroll"),
+        validity=validity_table,
+        flag_shares=shares_table,
+        worst=tuple((s, tuple((str(w["episode_id"]), str(w["report"]), _fmt(w["value"], 3)) for w in worst.get(s, ()))) for s in systems),
+        failed=tuple((str(r["episode_id"]), str(r["system"]), str(r.get("error"))) for r in failed),
+    )
+
+
+def render_markdown(records: Sequence[Mapping[str, Any]], intervals: Sequence[Interval],
+                    shares: Mapping[str, Mapping[str, float]], worst: Mapping[str, Sequence[Mapping[str, Any]]],
+                    validity: Sequence[ValidityCheck], *, resamples: int, seed: int) -> str:
+    """The leaderboard page (Markdown)."""
+    board = corpus_board(records, intervals, shares, worst, validity, resamples=resamples, seed=seed)
+    lines = ["# Corpus leaderboard", "", board.summary]
+    lines += ["", tables.to_markdown(board.intervals).rstrip("\n")]
+    if board.validity is not None:
+        lines += ["", "## Validity (controls)", "", VALIDITY_NOTE, "", tables.to_markdown(board.validity).rstrip("\n")]
+    if board.flag_shares is not None:
+        lines += ["", "## Share of episodes where each flag fires", "", tables.to_markdown(board.flag_shares).rstrip("\n")]
+    lines += ["", f"## {WORST_TITLE}", ""]
+    for s, items in board.worst:
+        links = ", ".join(f"[{ep}]({report}) {value}" for ep, report, value in items)
+        lines.append(f"- **{s}**: {links or '—'}")
+    if board.failed:
         lines += ["", "## Failed rows", ""]
-        lines += [f"- {r['episode_id']} / {r['system']}: {r.get('error')}" for r in failed]
+        lines += [f"- {ep} / {system}: {error}" for ep, system, error in board.failed]
     lines += ["", "Distributions: `plots/<metric>.png`. Every row: `results.parquet`, `leaderboard/`.", ""]
     return "\n".join(lines)
 
 
+def render_html(board: CorpusBoard, plots: Sequence[tuple[str, bytes]] = ()) -> str:
+    """The leaderboard page (HTML, template ``corpus_leaderboard.html.j2``): the same content as
+    the Markdown page, the worst episodes linked to their ``report.html``, and the distribution
+    plots (``(metric, png bytes)``) embedded."""
+    import base64
+
+    from harness.templates import environment, static_text
+
+    def report_link(path: str) -> str | None:
+        # a path inside the corpus folder, relative; anything else is shown but not linked
+        return None if path.startswith(("/", "\\")) or ":" in path or ".." in Path(path).parts else path
+
+    return environment().get_template("corpus_leaderboard.html.j2").render(
+        css=Markup(static_text("leaderboard.css")),
+        board=board,
+        intervals=tables.to_html(board.intervals),
+        validity=tables.to_html(board.validity) if board.validity is not None else None,
+        validity_note=VALIDITY_NOTE,
+        flag_shares=tables.to_html(board.flag_shares) if board.flag_shares is not None else None,
+        worst_title=WORST_TITLE,
+        worst=[(s, [(ep, report_link(report), value) for ep, report, value in items]) for s, items in board.worst],
+        plots=[(metric, base64.b64encode(png).decode("ascii")) for metric, png in plots],
+    )
+
+
 def _csv(intervals: Sequence[Interval]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["system", "metric", "n", "mean", "ci_low", "ci_high"])
-    for i in intervals:
-        writer.writerow([i.system, i.metric, i.n, i.mean, i.low, i.high])
-    return buf.getvalue()
+    columns = [Column(k) for k in ("system", "metric", "n", "mean", "ci_low", "ci_high")]
+    rows = [[i.system, i.metric, i.n, i.mean, i.low, i.high] for i in intervals]
+    return tables.to_csv(Table.of(columns, rows), value=_csv_cell)
+
+
+def _csv_cell(value: Any) -> Any:
+    """Means and bounds as Python writes them (``1.0`` stays ``1.0``), ``None`` as ''."""
+    return "" if value is None else value
 
 
 def plot_distributions(records: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Path]:
@@ -316,8 +395,8 @@ def plot_distributions(records: Sequence[Mapping[str, Any]], out_dir: Path) -> l
 
 def write_corpus_leaderboard(records: Sequence[Mapping[str, Any]], out: Path, *, seed: int = 0,
                              resamples: int = 1000, worst: int = 3) -> dict[str, Any]:
-    """Write ``leaderboard.{md,csv,json}`` and ``plots/`` into the corpus folder ``out``; returns
-    the JSON content."""
+    """Write ``leaderboard.{md,csv,json,html}`` and ``plots/`` into the corpus folder ``out``;
+    returns the JSON content."""
     intervals = system_intervals(records, resamples=resamples, seed=seed)
     shares = flag_shares(records)
     worst_rows = worst_episodes(records, worst)
@@ -333,7 +412,8 @@ def write_corpus_leaderboard(records: Sequence[Mapping[str, Any]], out: Path, *,
         "validity": [asdict(c) for c in validity],
     }
     atomic_write_json(out / "leaderboard.json", content)
-    if any(r.get("status") == "ok" for r in records):
-        plot_distributions(records, out / "plots")
+    plots = plot_distributions(records, out / "plots") if any(r.get("status") == "ok" for r in records) else []
+    board = corpus_board(records, intervals, shares, worst_rows, validity, resamples=resamples, seed=seed)
+    atomic_write_text(out / "leaderboard.html", render_html(board, [(p.stem, p.read_bytes()) for p in plots]))
     return content
 

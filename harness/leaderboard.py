@@ -15,10 +15,8 @@ all of them share a rank.
 from __future__ import annotations
 
 import argparse
-import csv
 import fnmatch
 import hashlib
-import html
 import io
 import json
 import math
@@ -29,6 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from markupsafe import Markup
+
+from harness import tables
+from harness.tables import Align, Cell, Table, markdown_cell
+from harness.tables import Column as TableColumn
 from harness.textio import atomic_write_bytes, atomic_write_text
 
 HEADLINE_METRICS = ("consistency.score", "coverage.chapter_weighted", "flags.major", "units.boilerplate_share")
@@ -487,19 +490,6 @@ def _add_interval_columns(columns: list[Column], rows: list[dict[str, Any]], run
 # ----------------------------------------------------------------------------------------------
 
 
-def format_value(v: Any) -> str:
-    """A cell for Markdown/HTML: ints plain, other floats to 4 significant digits."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        if v.is_integer() and abs(v) < 1e15:
-            return str(int(v))
-        return f"{v:.4g}" if abs(v) >= 1e-3 else f"{v:.2g}"
-    return str(v)
-
-
 def _best(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     best: dict[str, float] = {}
     if len(rows) < 2:
@@ -513,61 +503,33 @@ def _best(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> dict[
     return best
 
 
-def _csv_value(v: Any) -> Any:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return int(v)
-    return v
+_ARROW = {True: " ↑", False: " ↓", None: ""}
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+def board_table(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> Table:
+    """The row model as a ``harness.tables.Table``: the summary column left-aligned, the rest
+    right-aligned with their direction arrow, the best value per column emphasised."""
+    best = _best(columns, rows)
+    table_columns = [
+        TableColumn(
+            c.key,
+            c.header + _ARROW[c.higher_is_better],
+            Align.LEFT if c.key == "summary" else Align.RIGHT,
+            title=c.key,
+        )
+        for c in columns
+    ]
+    cells = [
+        [Cell(r.get(c.key), strong=c.key in best and r.get(c.key) == best[c.key]) for c in columns] for r in rows
+    ]
+    return Table.of(table_columns, cells, wrapper_class="scroll")
 
 
 def render_table(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], fmt: str) -> str:
     """Render the row model as ``md`` (Markdown table, best value per column in bold), ``csv``
     (column keys as header, full-precision values, empty for missing) or ``html`` (an escaped
-    ``<table>``, best values in ``<strong>``)."""
-    best = _best(columns, rows)
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow([c.key for c in columns])
-        for r in rows:
-            w.writerow([_csv_value(r.get(c.key)) for c in columns])
-        return buf.getvalue()
-    arrow = {True: " ↑", False: " ↓", None: ""}
-    if fmt == "md":
-        lines = [
-            "| " + " | ".join(_md_cell(c.header + arrow[c.higher_is_better]) for c in columns) + " |",
-            "|" + "|".join("---" if c.higher_is_better is None and c.key == "summary" else "---:" for c in columns) + "|",
-        ]
-        for r in rows:
-            cells = []
-            for c in columns:
-                text = _md_cell(format_value(r.get(c.key)))
-                if c.key in best and r.get(c.key) == best[c.key]:
-                    text = f"**{text}**"
-                cells.append(text)
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines) + "\n"
-    if fmt == "html":
-        head = "".join(
-            f'<th title="{html.escape(c.key)}">{html.escape(c.header + arrow[c.higher_is_better])}</th>' for c in columns
-        )
-        body = []
-        for r in rows:
-            cells = []
-            for c in columns:
-                text = html.escape(format_value(r.get(c.key)))
-                if c.key in best and r.get(c.key) == best[c.key]:
-                    text = f"<strong>{text}</strong>"
-                cls = "" if c.key == "summary" else ' class="num"'
-                cells.append(f"<td{cls}>{text}</td>")
-            body.append("<tr>" + "".join(cells) + "</tr>")
-        return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>\n'
-    raise ValueError(f"unknown table format {fmt!r} (md, csv, html)")
+    ``<table>``, best values in ``<strong>``), through ``harness.tables``."""
+    return tables.render(board_table(columns, rows), fmt)
 
 
 def _display_path(p: Path) -> str:
@@ -582,53 +544,35 @@ def render_markdown(board: Leaderboard, figure: str | None = None) -> str:
     lines = ["# Leaderboard", "", render_table(board.columns, board.rows, "md").rstrip("\n"), ""]
     lines += [f"- {n}" for n in board.notes]
     lines += ["", "Best value per column in bold; ↑ higher is better, ↓ lower is better.", "", "## Columns", ""]
-    lines += [f"- `{k}` ({d} is better): {_md_cell(desc)}" for k, d, desc in board.legend]
+    lines += [f"- `{k}` ({d} is better): {markdown_cell(desc)}" for k, d, desc in board.legend]
     lines += ["", "## Runs", ""]
     for r in board.runs:
         sig = (r.report.get("signature") or {}).get("string", "")
-        lines.append(f"- {_md_cell(r.name)}: `{_display_path(r.run_dir)}` (`{sig}`)")
+        lines.append(f"- {markdown_cell(r.name)}: `{_display_path(r.run_dir)}` (`{sig}`)")
     if figure:
         lines += ["", "## Timeline", "", f"![claims of each summary along the episode, coloured by verdict]({figure})"]
     return "\n".join(lines) + "\n"
 
 
-LB_CSS = """body{font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;margin:24px}
-main{max-width:1200px;margin:0 auto}table{border-collapse:collapse;font-size:13px;margin:8px 0}
-th,td{border:1px solid #d0d7de;padding:4px 8px}th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
-code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}.meta{color:#6e7781}img{max-width:100%;border:1px solid #d0d7de}
-li{margin:2px 0}.scroll{overflow-x:auto}"""
-
-
-def _md_inline_to_html(text: str) -> str:
-    """Escape, then turn the notes' `code` spans into <code> (the only markup notes use)."""
-    parts = html.escape(text).split("`")
-    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
 def render_html_page(board: Leaderboard, figure_png: bytes | None = None) -> str:
+    """The leaderboard as one self-contained HTML page (template ``leaderboard.html.j2``)."""
     import base64
 
-    notes = "".join(f"<li>{_md_inline_to_html(n)}</li>" for n in board.notes)
-    legend = "".join(
-        f"<li><code>{html.escape(k)}</code> ({html.escape(d)} is better): {html.escape(desc)}</li>" for k, d, desc in board.legend
-    )
-    runs = "".join(
-        f"<li>{html.escape(r.name)}: <code>{html.escape(_display_path(r.run_dir))}</code> "
-        f"<span class='meta'>{html.escape(str((r.report.get('signature') or {}).get('string', '')))}</span></li>"
-        for r in board.runs
-    )
-    fig = ""
-    if figure_png:
-        data = base64.b64encode(figure_png).decode("ascii")
-        fig = f'<h2>Timeline</h2><img alt="claims of each summary along the episode, coloured by verdict" src="data:image/png;base64,{data}">'
-    csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}"><title>Leaderboard</title>'
-        f"<style>{LB_CSS}</style></head><body><main><h1>Leaderboard</h1>"
-        + render_table(board.columns, board.rows, "html")
-        + f"<ul>{notes}</ul><p class='meta'>Best value per column in bold; ↑ higher is better, ↓ lower is better.</p>"
-        f"<h2>Columns</h2><ul>{legend}</ul><h2>Runs</h2><ul>{runs}</ul>{fig}</main></body></html>\n"
+    from harness.templates import code_spans, environment, static_text
+
+    runs = [
+        (r.name, _display_path(r.run_dir), str((r.report.get("signature") or {}).get("string", ""))) for r in board.runs
+    ]
+    return environment().get_template("leaderboard.html.j2").render(
+        csp=Markup("default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
+        css=Markup(static_text("leaderboard.css")),
+        table=tables.to_html(board_table(board.columns, board.rows)),
+        notes=[code_spans(n) for n in board.notes],
+        legend=board.legend,
+        runs=runs,
+        figure=base64.b64encode(figure_png).decode("ascii") if figure_png else "",
     )
 
 

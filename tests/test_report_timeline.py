@@ -60,3 +60,15 @@ def test_timed_timeline_keeps_the_time_axis(tmp_path):
     svg = svg_path.read_text(encoding="utf-8")
     assert "episode time" in svg and "position in transcript" not in svg
     assert _points(svg) == 1
+
+
+def test_same_inputs_give_the_same_svg_bytes(tmp_path):
+    """matplotlib names clip paths with random ids unless ``svg.hashsalt`` is set: without the
+    salt two drawings of one run differ, and so does the report.html that embeds them."""
+    t = make_transcript([("Cooking", COOKING), ("Astronomy", ASTRONOMY)])
+    summary = make_summary([COOKING[0]])
+    uvs = (verdict(COOKING[0], "supported", t, COOKING[0], "u001"),)
+    (first,) = plot_timeline(t, summary, uvs, None, tmp_path / "a", formats=("svg",))
+    (second,) = plot_timeline(t, summary, uvs, None, tmp_path / "b", formats=("svg",))
+    assert 'clip-path="url(#' in first.read_text(encoding="utf-8")
+    assert first.read_bytes() == second.read_bytes()

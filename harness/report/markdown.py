@@ -17,6 +17,8 @@ import json
 import re
 from typing import Any, Iterable, Mapping
 
+from harness.tables import Column, MarkdownText, Table, to_markdown
+from harness.tables import format_number as _num
 from harness.transcript import format_clock
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
@@ -52,16 +54,6 @@ def md_escape(text: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def _num(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.{digits}g}"
-    return str(value)
-
-
 def _clock(seconds: Any) -> str:
     return (format_clock(float(seconds)) or "") if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else ""
 
@@ -83,9 +75,9 @@ def _verdict(label: Any) -> str:
 
 
 def _table(head: list[str], rows: Iterable[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    return out
+    """A Markdown table (``harness.tables``) as lines; the cells are Markdown already."""
+    table = Table.of([Column(h) for h in head], [[MarkdownText(cell) for cell in r] for r in rows])
+    return to_markdown(table).rstrip("\n").split("\n")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -104,6 +104,7 @@ def plot_timeline(
     Returns:
         The paths written, in ``formats`` order.
     """
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -306,7 +307,10 @@ def plot_timeline(
         if fmt not in ("png", "svg"):
             raise ValueError(f"timeline format must be png or svg, not {fmt!r}")
         buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, dpi=dpi if fmt == "png" else None, metadata=_metadata(fmt))
+        # A fixed salt makes the SVG's element ids (clip paths, glyphs) a hash of the content
+        # instead of random, so the same inputs give the same bytes here too.
+        with matplotlib.rc_context({"svg.hashsalt": "harness-timeline"}):
+            fig.savefig(buffer, format=fmt, dpi=dpi if fmt == "png" else None, metadata=_metadata(fmt))
         path = out / f"{stem}.{fmt}"
         atomic_write_bytes(path, buffer.getvalue())
         written.append(path)
