@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from harness.errors import ConfigError, InputFileError
+from harness.runs import read_run
 from harness.types import Evidence, Flag, MetricResult, RunResult
 
 # Columns of ``RunResult.to_pandas()`` / ``RunView.to_pandas()``, one row per claim.
@@ -202,27 +203,18 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunView:
     ``RunResult.save``.
 
     Raises:
-        InputFileError: the directory or one of its two files is missing or not valid JSON.
+        InputFileError: the directory or one of its two files is missing or not valid JSON
+            (the message names the file; read by ``harness.runs.read_run``).
     """
-    run = Path(run_dir)
-    report_path, units_path = run / "report.json", run / "units.jsonl"
-    for path in (report_path, units_path):
-        if not path.is_file():
-            raise InputFileError(path, "file not found (not a harness run directory?)")
-    try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-        units = tuple(json.loads(line) for line in units_path.read_text(encoding="utf-8").splitlines() if line.strip())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(run, f"not valid JSON ({str(exc).splitlines()[0]})") from None
-    if not isinstance(report, dict) or not isinstance(report.get("metrics"), dict):
-        raise InputFileError(report_path, "not a harness report (no metrics object)")
+    record = read_run(run_dir, require_units=True)
+    report, units = record.report, record.units or ()
     metrics = tuple(
         MetricResult(name=name, value=m.get("value"), higher_is_better=bool(m.get("higher_is_better", True)),
                      description=str(m.get("description") or ""), note=m.get("note"))
         for name, m in report["metrics"].items()
     )
     flags = tuple(_flag(f) for f in report.get("flags") or [])
-    return RunView(path=run, report=report, units=units, metrics=metrics, flags=flags)
+    return RunView(path=record.run_dir, report=report, units=units, metrics=metrics, flags=flags)
 
 
 def _flag(record: Mapping[str, Any]) -> Flag:

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from harness.errors import InputFileError
+from harness.runs import read_run
 from harness.textio import atomic_write_json
 
 BASELINE_SCHEMA_VERSION = 1
@@ -56,22 +58,17 @@ def _read_json(path: Path, what: str) -> Any:
 
 
 def load_run(run_dir: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
-    """A run's report.json (required) and units.jsonl (optional, for flag identity by text)."""
-    run = Path(run_dir)
-    if not run.exists():
-        raise CheckError(f"{run}: no such run directory")
-    report_path = run / "report.json" if run.is_dir() else run
-    report = _read_json(report_path, "report.json")
-    if not isinstance(report, dict) or not isinstance(report.get("metrics"), dict):
-        raise CheckError(f"{report_path}: not a harness report (no metrics object)")
-    units_path = report_path.parent / "units.jsonl"
-    units = None
-    if units_path.is_file():
-        try:
-            units = [json.loads(line) for line in units_path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CheckError(f"{units_path}: not valid JSON lines ({str(exc).splitlines()[0]})") from None
-    return report, units
+    """A run's report.json (required) and units.jsonl (optional, for flag identity by text);
+    ``run_dir`` may also be the report.json itself. Read by ``harness.runs.read_run``.
+
+    Raises:
+        CheckError: a missing or unreadable file (the message names it).
+    """
+    try:
+        record = read_run(run_dir)
+    except InputFileError as exc:
+        raise CheckError(str(exc)) from None
+    return record.report, None if record.units is None else list(record.units)
 
 
 def load_baseline(path: str | Path) -> dict[str, Any]:

@@ -21,16 +21,15 @@ why, so the aligner can mark them ``not_checkable``.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 from harness.errors import ConfigError
 from harness.registry import Registry
+from harness.text import content_words as _content_words
 from harness.types import Claim, SummaryUnit
 
-_WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
 # Finite verb tags: a label prefix ("Key insight:") has none, a clause ("The idea was this:") has.
 _FINITE_TAGS = frozenset({"VBD", "VBZ", "VBP", "MD"})
 _SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"})
@@ -44,25 +43,6 @@ _LEADING_JOINERS = frozenset({",", ";", ":", "and", "but", "or", "nor", "yet", "
 # summaries ("Search for small circuits and programs"); tokens count hyphens and the like too.
 _LABEL_MAX_WORDS = 8
 _LABEL_MAX_TOKENS = 14
-
-
-@functools.lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
-
-
-def content_words(text: str) -> list[str]:
-    """Words of ``text`` that carry content: not English stop words, numbers kept."""
-    stop = _stop_words()
-    words = []
-    for word in _WORD.findall(text):
-        lower = word.lower().replace("’", "'")
-        if lower in stop or (len(lower) < 2 and not lower.isdigit()):
-            continue
-        words.append(word)
-    return words
 
 
 @dataclass(frozen=True)
@@ -89,7 +69,7 @@ def is_checkable(unit: SummaryUnit, min_content_words: int) -> Checkability:
         detail = f": {unit.boilerplate_reason}" if unit.boilerplate_reason else ""
         return Checkability(False, f"boilerplate{detail}")
     _label, body_start = _label_prefix_by_regex(unit.text_plain)
-    n = len(content_words(unit.text_plain[body_start:]))
+    n = len(_content_words(unit.text_plain[body_start:], normalise=False))
     if n < min_content_words:
         return Checkability(
             False,
@@ -204,7 +184,7 @@ class ClauseSplitter:
         return has_verb and has_subject and self._substantial(span.text)
 
     def _substantial(self, text: str) -> bool:
-        return len(content_words(text)) >= self.min_claim_content_words
+        return len(_content_words(text, normalise=False)) >= self.min_claim_content_words
 
     # -- coordination ------------------------------------------------------------------------
 
@@ -295,7 +275,7 @@ class ClauseSplitter:
             # An item's subtree may contain the items after it; it ends where the next begins.
             end = items[k + 1].left_edge.i if k + 1 < len(items) else item.right_edge.i + 1
             piece = _trim(doc[item.left_edge.i : end])
-            if piece is None or len(content_words(piece.text)) < self.min_item_content_words:
+            if piece is None or len(_content_words(piece.text, normalise=False)) < self.min_item_content_words:
                 return None
             item_spans.append(piece)
         prefix = doc[span.start : items[0].left_edge.i].text
@@ -530,7 +510,7 @@ def _attach_fragments(spans: list[ClaimSpan], text: str, min_words: int) -> list
         if pending is not None:
             span = _join(pending, span, text)
             pending = None
-        if len(content_words(span.text)) < min_words:
+        if len(_content_words(span.text, normalise=False)) < min_words:
             if out:
                 out[-1] = _join(out[-1], span, text)
             else:

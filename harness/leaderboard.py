@@ -30,6 +30,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from markupsafe import Markup
 
 from harness import tables
+from harness.errors import InputFileError
+from harness.runs import read_report, read_run
 from harness.tables import Align, Cell, Table, markdown_cell
 from harness.tables import Column as TableColumn
 from harness.textio import atomic_write_bytes, atomic_write_text
@@ -156,9 +158,10 @@ def latest_runs(results: str | Path = "results") -> list[Path]:
     best: dict[tuple[str, str], tuple[str, Path]] = {}
 
     def offer(when: str, run: Path) -> None:
-        report = _read_json(run / "report.json")
-        if not isinstance(report, dict):
-            return
+        try:
+            report = read_report(run / "report.json")
+        except InputFileError as exc:
+            raise LeaderboardError(str(exc)) from None
         key = (row_name(report, run), str(transcript_sha(report)))
         if key not in best or when > best[key][0]:
             best[key] = (when, run)
@@ -205,28 +208,19 @@ def one_transcript(runs: Sequence[Run]) -> None:
         )
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LeaderboardError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LeaderboardError(f"{path}: not readable JSON ({str(exc).splitlines()[0]})") from None
-
-
 def load_run(run_dir: Path) -> Run:
-    """Read a run directory's report.json (required) and units.jsonl (optional)."""
-    report = _read_json(run_dir / "report.json")
-    if not isinstance(report, dict) or not isinstance(report.get("metrics", {}), dict):
-        raise LeaderboardError(f"{run_dir / 'report.json'}: not a harness report (no metrics object)")
-    units = None
-    upath = run_dir / "units.jsonl"
-    if upath.is_file():
-        try:
-            units = [json.loads(line) for line in upath.read_text(encoding="utf-8").splitlines() if line.strip()]
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise LeaderboardError(f"{upath}: not readable JSON lines ({str(exc).splitlines()[0]})") from None
-    return Run(run_dir=run_dir, name=row_name(report, run_dir), report=report, units=units)
+    """Read a run directory's report.json (required) and units.jsonl (optional) with
+    ``harness.runs.read_run``.
+
+    Raises:
+        LeaderboardError: a missing or unreadable file (the message names it).
+    """
+    try:
+        record = read_run(run_dir, require_metrics=False)
+    except InputFileError as exc:
+        raise LeaderboardError(str(exc)) from None
+    units = None if record.units is None else list(record.units)
+    return Run(run_dir=run_dir, name=row_name(record.report, run_dir), report=record.report, units=units)
 
 
 def row_name(report: Mapping[str, Any], run_dir: Path) -> str:

@@ -394,7 +394,7 @@ def _diff(q: Sequence[str], span: Sequence[str], cfg: QuoteConfig) -> tuple[int,
     (not stop words) are not said."""
     from rapidfuzz.distance import Levenshtein
 
-    from harness.flags.text import stop_words
+    from harness.text import stop_words
 
     stop = stop_words()
     diff: list[str] = []

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from harness.errors import HarnessError, InputFileError
+from harness.text import format_clock
 from harness.textio import read_jsonl_objects, sha256_file
 
 log = logging.getLogger(__name__)
@@ -460,11 +461,6 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
 def render_markdown(report: Mapping[str, Any]) -> str:
     """The Markdown report: totals, recall by read kind and position, one row per episode."""
     lines = [
@@ -494,8 +490,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for e in report["episodes"]:
-        missed = ", ".join(f"{p} {_clock(s)}–{_clock(t)}" for s, t, p in e["missed"]) or "–"
-        false = ", ".join(f"{_clock(s)}–{_clock(t)}" for s, t in e["false_alarm_spans"]) or "–"
+        missed = ", ".join(f"{p} {format_clock(s, always_hours=True)}–{format_clock(t, always_hours=True)}" for s, t, p in e["missed"]) or "–"
+        false = ", ".join(f"{format_clock(s, always_hours=True)}–{format_clock(t, always_hours=True)}" for s, t in e["false_alarm_spans"]) or "–"
         lines.append(
             f"| {e['episode_id']} | {e['split']} | {e['annotated_s']:.1f} | {e['detected_s']:.1f} | {e['overlap_s']:.1f} | "
             f"{e['reads_found']}/{e['reads']} | {e['false_alarms']}/{e['segments']} | {missed} | {false} |"

@@ -50,13 +50,12 @@ more away from a read stays out.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from harness.errors import ConfigError
-from harness.formats.base import split_sentences
+from harness.text import norm_word, split_sentences, stop_words
 from harness.types import Segment, SponsorSegment, Transcript
 
 KINDS = ("sponsor", "offer", "self_promo", "announcement", "pointer")
@@ -278,28 +277,17 @@ class _Sentence:
         return "self_promo" in kinds and not (kinds & OPENING_KINDS)
 
 
-@functools.lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
-
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
+# Product words of an ad read: letters only, and a hyphenated compound stays one word
+# ("self-driving"), so the words shared with a cue sentence name the product rather than its
+# parts. Normalised and filtered with the toolkit's one word form and stop-word list.
+_PRODUCT_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
 
 
 def _content_words(text: str) -> frozenset[str]:
-    stop = _stop_words()
-    out = set()
-    for m in _WORD.finditer(text):
-        w = m.group(0).lower().replace("’", "'")
-        if w.endswith("'s"):
-            w = w[:-2]
-        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-            w = w[:-1]
-        if len(w) > 2 and w not in stop:
-            out.add(w)
-    return frozenset(out)
+    """The words of ``text`` longer than two letters that are not stop words, in ``norm_word`` form."""
+    stop = stop_words()
+    words = (norm_word(m.group(0)) for m in _PRODUCT_WORD.finditer(text))
+    return frozenset(w for w in words if len(w) > 2 and w not in stop)
 
 
 def _names_after(text: str, cfg: SponsorConfig) -> list[str]:

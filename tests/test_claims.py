@@ -10,12 +10,12 @@ from omegaconf import OmegaConf
 from harness.claims import (
     CLAIM_SPLITTERS,
     Checkability,
-    content_words,
     is_checkable,
     split_claims,
     split_claims_from_config,
 )
 from harness.errors import ConfigError
+from harness.text import content_words
 from harness.types import SummaryUnit
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "claims"
@@ -257,7 +257,7 @@ def test_boilerplate_units_produce_no_claims():
 
 def test_vague_unit_is_not_checkable_with_a_reason():
     vague = unit("It was great.")
-    assert content_words(vague.text_plain) == ["great"]
+    assert content_words(vague.text_plain, normalise=False) == ["great"]
     result = is_checkable(vague, 3)
     assert result == Checkability(False, "too vague to check: 1 content word (fewer than 3)")
     assert split_claims_from_config([vague], clause_cfg()) == ()

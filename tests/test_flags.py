@@ -17,10 +17,11 @@ from conftest import CONFIG_DIR, SUMMARIES, compose
 from harness.errors import ConfigError
 from harness.flags import FLAGS, default_flags_config, detect_flags, flag_counts
 from harness.flags.numbers import extract_numbers, same_value
-from harness.flags.text import clock, evidence_from_span, levenshtein, similarity, skeleton
+from harness.flags.text import evidence_from_span, skeleton
 from harness.formats import FormatOptions, load_summary
 from harness.sponsors import mark_sponsors, sponsor_config_from_mapping
-from harness.transcript import read_markdown_blog
+from harness.readers.markdown_blog import read_markdown_blog
+from harness.text import edit_distance, edit_similarity, format_clock
 from harness.types import Claim, Summary, SummaryUnit, UnitVerdict, Verdict
 
 DETECTORS = [
@@ -413,8 +414,8 @@ def test_string_helpers():
     assert skeleton("Krazewski") == skeleton("Krizhevsky")
     assert skeleton("elias discover") == skeleton("Ilya Sutskever")
     assert skeleton("Geoffrey") == skeleton("Jeffrey")
-    assert levenshtein("GTP-2", "GPT-2") == 1 and levenshtein("kitten", "sitting") == 3
-    assert similarity("McCulloch", "McCollum") == pytest.approx(5 / 9)
+    assert edit_distance("GTP-2", "GPT-2") == 1 and edit_distance("kitten", "sitting") == 3
+    assert edit_similarity("McCulloch", "McCollum") == pytest.approx(5 / 9)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -531,8 +532,8 @@ def test_wrong_timestamp_reference_wiki_with_synthetic_evidence(reference_transc
     said = ev(reference_transcript, "I think that's a place where it's important to gradually build trust between companies", 0.8)
     (flag,) = detect_flags(reference_transcript, s, (uv(verdict(trust, "supported", [said])),), cfg)
     assert flag.unit_id == trust.unit_id and flag.evidence == (said,)
-    assert f"cites 1:09:51, but the transcript says this at {clock(said.start_s)}" in flag.message
-    assert clock(said.start_s).startswith("1:12:")
+    assert f"cites 1:09:51, but the transcript says this at {format_clock(said.start_s)}" in flag.message
+    assert format_clock(said.start_s).startswith("1:12:")
     assert flag.severity == "minor"  # under 5 minutes off: the same exchange, a loose pointer
     # whatever the verdict: the citation is still 2:48 from the claim's best evidence (#16)
     (unsupported_flag,) = detect_flags(reference_transcript, s, (uv(verdict(trust, "unsupported", [said])),), cfg)
@@ -662,4 +663,4 @@ def test_unsupported_and_contradicted(synth, flags_cfg):
         ("u001", "unsupported_claim", "minor"),
         ("u003", "contradicted_claim", "major"),
     ]
-    assert f"closest passage is at {clock(e.start_s)}" in flags[0].message and flags[1].evidence == (e,)
+    assert f"closest passage is at {format_clock(e.start_s)}" in flags[0].message and flags[1].evidence == (e,)

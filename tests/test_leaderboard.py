@@ -304,7 +304,7 @@ def test_main_errors_are_one_line(tmp_path, capsys):
     (bad / "report.json").write_text("{not json")
     assert main([str(bad), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"harness: error: {bad / 'report.json'}: not readable JSON") and err.count("\n") == 1
+    assert err.startswith(f"harness: error: {bad / 'report.json'}: not valid JSON") and err.count("\n") == 1
     assert main(["--results", str(tmp_path / "empty"), "--out", str(tmp_path / "o")]) == 2
     assert "no runs found" in capsys.readouterr().err
 

@@ -13,13 +13,8 @@ import pytest
 from conftest import ROOT, SHARED, TRANSCRIPT, compose
 from harness.cli import execute_run
 from harness.errors import ConfigError, InputFileError
-from harness.transcript import (
-    apply_chapter_list,
-    detect_format,
-    load_transcript,
-    parse_chapter_line,
-    parse_chapter_list,
-)
+from harness.readers.chapters import parse_chapter_line, parse_chapter_list
+from harness.transcript import apply_chapter_list, detect_format, load_transcript
 
 DATA = ROOT / "tests" / "data" / "transcripts"
 EP416 = SHARED / "episodes" / "lex-fridman-416-yann-lecun" / "transcript.md"

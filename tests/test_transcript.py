@@ -7,7 +7,9 @@ import pytest
 from conftest import TRANSCRIPT, compose
 from harness.errors import ConfigError, InputFileError
 from harness.sponsors import detect_sponsors, sponsor_config_from_mapping
-from harness.transcript import format_clock, load_transcript, parse_clock, read_markdown_blog
+from harness.readers.markdown_blog import read_markdown_blog
+from harness.text import format_clock, parse_clock
+from harness.transcript import load_transcript
 
 CHAPTER_STARTS = [
     ("Introduction", 0),

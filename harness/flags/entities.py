@@ -46,10 +46,10 @@ from harness.flags.base import (
     strip_possessive,
 )
 from harness.flags.numbers import extract_numbers, same_value
-from harness.flags.text import clock, evidence_from_span, quoted, similarity, skeleton
+from harness.flags.text import evidence_from_span, quoted, skeleton
+from harness.text import WORD, edit_similarity, format_clock
 from harness.types import Evidence, Flag, SummaryUnit
 
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]")
 _ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _MODEL = re.compile(r"^[A-Za-z]+-?\d")
@@ -102,7 +102,7 @@ def _mentions(unit: SummaryUnit, doc: Any, labels: frozenset[str]) -> list[_Ment
         if s < skip:
             continue
         toks = []
-        for m in _TOKEN.finditer(text):
+        for m in WORD.finditer(text):
             if m.end() <= s or m.start() >= e:
                 continue
             word = strip_possessive(m.group(0))
@@ -120,7 +120,7 @@ def _mentions(unit: SummaryUnit, doc: Any, labels: frozenset[str]) -> list[_Ment
 
 def _neighbours(text: str, start: int) -> set[str]:
     """Name-like tokens within two words of the token at ``start`` (lower-cased)."""
-    toks = [(m.start(), strip_possessive(m.group(0))) for m in _TOKEN.finditer(text)]
+    toks = [(m.start(), strip_possessive(m.group(0))) for m in WORD.finditer(text)]
     pos = next((i for i, (s, _) in enumerate(toks) if s == start), None)
     if pos is None:
         return set()
@@ -204,9 +204,9 @@ def find_variant(token: str, near: set[str], idx: TranscriptIndex, params: Mappi
     for cand, occs in idx.names.items():
         if len(cand) < 3 or cand.lower() == token.lower() or cand.lower() in near or _ACRONYM.match(cand):
             continue  # a neighbour is another part of the same name ("New" in "New York University")
-        lev = similarity(token, cand)
+        lev = edit_similarity(token, cand)
         sk_c = skeleton(cand)
-        sound = similarity(sk_t, sk_c) if sk_t and sk_c else 0.0
+        sound = edit_similarity(sk_t, sk_c) if sk_t and sk_c else 0.0
         context = bool(near) and any(near & o.neighbours for o in occs)
         shorter, longer = sorted((sk_t, sk_c), key=len)
         short_form = len(shorter) >= 2 and 2 * len(shorter) >= len(longer) and longer.startswith(shorter)
@@ -275,13 +275,13 @@ def detect_misspelled_entity(ctx: FlagContext, params: Mapping[str, Any]) -> Ite
                 fixed = mention.text.replace(word, variant.token)
                 n_occ = len(idx.occurrences(variant.token))
                 evidence = _occurrence_evidence(ctx, variant.token)
-                at = f" ({clock(evidence[0].start_s)})" if evidence and evidence[0].start_s is not None else ""
+                at = f" ({format_clock(evidence[0].start_s, missing='?')})" if evidence and evidence[0].start_s is not None else ""
                 confirmed = _summary_spelling_confirmed(ctx, word, variant.token)
                 if confirmed is not None and _short_form(word, variant.token):
                     continue  # "Jeff" for the page's "Geoffrey": a short form the speaker uses, no error
                 if confirmed is not None:
                     times = {0: "as a speaker name", 1: "once"}.get(n_occ, f"{n_occ} times")
-                    at = f", first at {clock(evidence[0].start_s)}" if evidence and evidence[0].start_s is not None else ""
+                    at = f", first at {format_clock(evidence[0].start_s, missing='?')}" if evidence and evidence[0].start_s is not None else ""
                     yield Flag(
                         tag="transcript_spelling",
                         severity=severity(params, "transcript_spelling_severity"),
@@ -360,7 +360,7 @@ def _caption_garbles(ctx: FlagContext, params: Mapping[str, Any]) -> Iterable[Fl
     for unit in ctx.summary.units:
         if unit.kind not in kinds:
             continue
-        toks = list(_TOKEN.finditer(unit.text_plain))
+        toks = list(WORD.finditer(unit.text_plain))
         reported: set[str] = set()
         for size in (2, 1, 3):
             for i in range(len(toks) - size + 1):

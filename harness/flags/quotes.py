@@ -18,8 +18,9 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from harness.flags.base import FLAGS, FlagContext, severity
-from harness.flags.text import clock, quoted
+from harness.flags.text import quoted
 from harness.quotes import quote_evidence
+from harness.text import format_clock
 from harness.types import Flag, QuoteMatch
 
 
@@ -34,7 +35,7 @@ def _quote_flag(tag: str, sev: str, uid: str, message: str, ctx: FlagContext, m:
 
 
 def _where(m: QuoteMatch) -> str:
-    return clock(m.start_s) if m.start_s is not None else "the matched passage"
+    return format_clock(m.start_s, missing="?") if m.start_s is not None else "the matched passage"
 
 
 @FLAGS.register("misquote")

@@ -1,6 +1,7 @@
-"""Text helpers shared by the flag detectors: words, string similarity, a phonetic skeleton,
-clock labels, and ``Evidence`` built from a span of the transcript.
+"""Text helpers of the flag detectors: a phonetic skeleton of names, short quotes for messages,
+and ``Evidence`` built from a span of the transcript.
 
+Words, stop words, sentence spans, clock labels and edit distance come from ``harness.text``.
 Everything here is deterministic and model-free; the detectors that need spaCy or MiniLM load
 them through ``harness.models``.
 """
@@ -10,84 +11,23 @@ from __future__ import annotations
 import functools
 import re
 
-from harness.transcript import format_clock
+from harness.text import format_clock, split_sentences
 from harness.types import Evidence, Transcript
 
-WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]")
+# moved to harness.text; alias until callers are rewired (flags/base.py, flags/ads.py and
+# flags/evidence_checks.py import these names from here)
+from harness.text import content_words, norm_word, word_set  # noqa: E402,F401
+from harness.text import edit_similarity as similarity  # noqa: E402,F401
+
+clock = functools.partial(format_clock, missing="?")  # moved to harness.text.format_clock(…, missing="?"); alias until callers are rewired
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Moved to ``harness.text.split_sentences(text, offset=…)``; alias until callers are rewired."""
+    return split_sentences(text, offset=offset)
+
+
 _LETTERS = re.compile(r"[a-z]+")
-
-
-@functools.lru_cache(maxsize=1)
-def stop_words() -> frozenset[str]:
-    """English stop words (spaCy's list; spaCy is a hard dependency of the harness)."""
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
-
-
-def norm_word(word: str) -> str:
-    """Lower-case form of a word for presence checks: possessive ``'s`` and a plural ``s``
-    removed, curly apostrophes straightened (``Transformers`` → ``transformer``)."""
-    w = word.lower().replace("’", "'").strip("'-")
-    if w.endswith("'s"):
-        w = w[:-2]
-    elif w.endswith("'"):
-        w = w[:-1]
-    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-        w = w[:-1]
-    return w
-
-
-def word_set(text: str) -> set[str]:
-    """Normalised words of ``text``; hyphenated words also contribute their parts."""
-    out: set[str] = set()
-    for m in WORD.finditer(text):
-        w = m.group(0)
-        out.add(norm_word(w))
-        if "-" in w:
-            out.update(norm_word(p) for p in w.split("-") if p)
-    return out
-
-
-def content_words(text: str) -> list[str]:
-    """Normalised words of ``text`` that carry content (stop words and 1-letter words dropped)."""
-    stop = stop_words()
-    out = []
-    for m in WORD.finditer(text):
-        for part in m.group(0).split("-"):
-            w = norm_word(part)
-            if len(w) > 1 and w not in stop and not w.isdigit():
-                out.append(w)
-    return out
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance with adjacent transpositions (optimal string alignment): insertions,
-    deletions, substitutions and swaps of two neighbouring letters ("GTP" → "GPT") cost 1."""
-    if a == b:
-        return 0
-    if not a or not b:
-        return max(len(a), len(b))
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
-
-
-def similarity(a: str, b: str) -> float:
-    """``1 - edit distance / longer length`` on lower-cased strings, in [0, 1]."""
-    a, b = a.lower(), b.lower()
-    if not a and not b:
-        return 1.0
-    return 1.0 - levenshtein(a, b) / max(len(a), len(b))
-
 
 # Consonant classes of the skeleton: letters that auto-captions and spellers confuse map to one
 # symbol (d/t, b/p, f/v/w, s/z, c/k/q/g-hard), vowels, ``h`` and ``y`` are dropped and repeats
@@ -123,11 +63,6 @@ def skeleton(word: str) -> str:
         elif not code and out and out[-1] != "_":
             out.append("_")  # a vowel between two equal consonants keeps both ("kk" in "kick")
     return "".join(out).replace("_", "")
-
-
-def clock(seconds: float | None) -> str:
-    """``m:ss`` / ``h:mm:ss`` of a time, ``?`` when unknown."""
-    return format_clock(seconds) or "?"
 
 
 def shorten(text: str, max_words: int = 12) -> str:
@@ -179,13 +114,6 @@ def evidence_from_span(
         char_start=char_start,
         char_end=char_end,
     )
-
-
-def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """Sentence spans of ``text`` shifted by ``offset`` (the parsers' rule-based splitter)."""
-    from harness.formats.base import split_sentences
-
-    return [(offset + s, offset + e) for s, e in split_sentences(text)]
 
 
 def quoted(text: str, max_words: int = 12) -> str:

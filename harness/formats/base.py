@@ -15,6 +15,8 @@ from typing import Protocol, Sequence
 
 from harness.errors import ConfigError, InputFileError
 from harness.registry import Registry
+from harness.text import parse_clock as _parse_clock
+from harness.text import split_sentences  # moved to harness.text; alias until callers are rewired (coverage, lexical, segmentation); also used below
 from harness.types import LineRole, SummaryUnit
 
 FORMATS: Registry[type["SummaryFormat"]] = Registry("summary format")
@@ -111,43 +113,6 @@ class UnitCollector:
         return ParsedSummary(title=title, units=tuple(self.units), line_roles=roles)
 
 
-# A sentence may open with emphasis, a link or a wiki link ("**Bold** says…", "[[x]] is…"), and a
-# citation anchor may follow the full stop ("…models. <a data-t=…>[…]</a> The…"): the split is made
-# before the "<" too, and ``emit_paragraph`` moves such a leading citation back to the sentence it
-# ends.
-_SENTENCE_END = re.compile(
-    r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?(?:\[\[|<|[\[*_]{0,2}[A-Z0-9À-ÖØ-ÞА-ЯЁ]))"
-)
-_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Dr.", "Mr.", "Mrs.", "Ms.", "St.", "U.S.", "No.")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Split prose into sentences; returns ``(start, end)`` character spans into ``text``.
-
-    A light rule-based splitter (no model) used by the parsers: it splits after ``.``, ``!`` or
-    ``?`` followed by whitespace and an upper-case letter or digit, and does not split after
-    common abbreviations (a capital may be Latin-1 or Cyrillic, and may follow an opening quote,
-    bracket, emphasis marker or wiki link). Surrounding whitespace is excluded from the spans.
-    """
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        head = text[start : m.start()].rstrip()
-        if any(head.endswith(abbr) for abbr in _ABBREVIATIONS):
-            continue
-        spans.append((start, m.start()))
-        start = m.end()
-    spans.append((start, len(text)))
-    out = []
-    for s, e in spans:
-        seg = text[s:e]
-        lead = len(seg) - len(seg.lstrip())
-        trail = len(seg.rstrip())
-        if trail > lead:
-            out.append((s + lead, s + trail))
-    return out
-
-
 _IMAGE = re.compile(r"!\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
 _WIKI_LINK = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
@@ -184,35 +149,6 @@ def strip_markup(text: str) -> str:
 # Timestamps a summary cites
 # ----------------------------------------------------------------------------------------------
 
-_CLOCK = re.compile(r"(\d{1,3}):(\d{1,2})(?::(\d{1,2}))?")
-
-
-def parse_clock(label: str) -> int | None:
-    """Seconds of a clock label: ``"2:25"`` (m:ss), ``"00:02:25"`` (h:mm:ss) or ``"145"``.
-
-    Surrounding brackets, parentheses and spaces are ignored. Returns ``None`` for anything else,
-    including impossible times (seconds, or the minutes of ``h:mm:ss``, of 60 or more); a summary
-    may cite a garbled time, and that must not stop the parse.
-
-    >>> parse_clock("00:02:25"), parse_clock("[1:02:03]"), parse_clock("99:99:99")
-    (145, 3723, None)
-    """
-    s = label.strip().strip("[]()").strip()
-    if s.isdigit():
-        return int(s)
-    m = _CLOCK.fullmatch(s)
-    if not m:
-        return None
-    a, b, c = m.group(1), m.group(2), m.group(3)
-    if c is None:  # m:ss — the minutes may run past 60 ("75:30")
-        minutes, seconds = int(a), int(b)
-        return minutes * 60 + seconds if seconds < 60 else None
-    hours, minutes, seconds = int(a), int(b), int(c)
-    if minutes >= 60 or seconds >= 60:
-        return None
-    return hours * 3600 + minutes * 60 + seconds
-
-
 # The citation styles summaries use: a wiki's ``<a class="yt-timestamp" data-t="00:02:25">…</a>``
 # anchor, a bracketed clock with or without a link (``[2:25]``, ``[2:25](url)``,
 # ``[(00:02:25)](url)``) and a parenthesised clock (``(00:02:25)``).
@@ -232,7 +168,8 @@ class Citation:
         start: offset of the citation in the searched text.
         end: offset just past it.
         label: the time as written (``"00:02:25"``).
-        seconds: ``parse_clock(label)``; ``None`` when the label is not a valid time.
+        seconds: ``parse_clock(label, bare_seconds=True)``; ``None`` when the label is not a
+            valid time.
     """
 
     start: int
@@ -246,7 +183,7 @@ def find_citations(text: str) -> list[Citation]:
     out = []
     for m in _CITATION.finditer(text):
         label = next((g for g in m.groups() if g is not None), "")
-        out.append(Citation(m.start(), m.end(), label, parse_clock(label)))
+        out.append(Citation(m.start(), m.end(), label, _parse_clock(label, bare_seconds=True)))
     return out
 
 

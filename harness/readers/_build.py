@@ -11,8 +11,42 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from typing import Sequence
+from urllib.parse import parse_qs, urlparse
 
+from harness.text import parse_clock
 from harness.types import Chapter, Segment, TimestampBlock, Transcript
+
+
+@dataclass
+class TextLine:
+    """One line of a text file: its 1-based number, its character offset, its text without the newline."""
+
+    no: int
+    start: int
+    text: str
+
+
+def text_lines(text: str) -> list[TextLine]:
+    """The lines of ``text`` with their numbers and offsets (shared by the transcript readers)."""
+    out, pos = [], 0
+    for no, raw in enumerate(text.splitlines(keepends=True), start=1):
+        out.append(TextLine(no=no, start=pos, text=raw.rstrip("\r\n")))
+        pos += len(raw)
+    return out
+
+
+def timestamp_seconds(label: str, url: str | None) -> int | None:
+    """Seconds of a timestamp link ``[label](url)``: the link's ``t=`` parameter (``t=145``,
+    ``t=145s``) when it has one, else the clock ``label``; ``None`` when neither is a time."""
+    seconds = parse_clock(label)
+    if url:
+        query = parse_qs(urlparse(url).query)
+        t = query.get("t", [None])[0]
+        if t is not None:
+            t = t.rstrip("s")
+            if t.isdecimal():  # not isdigit: "²" is a digit that int() rejects
+                return int(t)
+    return seconds
 
 
 @dataclass

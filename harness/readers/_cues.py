@@ -37,7 +37,7 @@ from typing import Sequence
 
 from harness.errors import InputFileError
 from harness.readers._build import LABEL, RawBlock, RawTurn, accepted_labels, assemble
-from harness.transcript import format_clock
+from harness.text import format_clock, parse_clock
 from harness.types import Transcript
 
 ROLLING_SHARE = 0.3
@@ -112,14 +112,6 @@ class _Sentence:
         return " ".join(w.text for w in self.words)
 
 
-def _clock(label: str) -> float:
-    parts = label.replace(",", ".").split(":")
-    total = 0.0
-    for p in parts:
-        total = total * 60 + float(p)
-    return total
-
-
 def _norm(word: str) -> str:
     return re.sub(r"[^\w']", "", word.lower())
 
@@ -138,8 +130,11 @@ def _cue_words(cue: Cue, index: int) -> list[_Word]:
     chunks: list[tuple[float, str]] = []
     pos, t = 0, cue.start
     for m in _INLINE_TIME.finditer(raw):
+        at = parse_clock(m.group(1), fraction=True)
+        if at is None:  # an impossible time ("00:75.000"): not a timing, the tag is dropped as text
+            continue
         chunks.append((t, raw[pos : m.start()]))
-        t, pos = _clock(m.group(1)), m.end()
+        t, pos = at, m.end()
     chunks.append((t, raw[pos:]))
     timed = len(chunks) > 1
     out: list[_Word] = []

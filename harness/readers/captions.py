@@ -13,7 +13,7 @@ import re
 
 from harness.errors import InputFileError
 from harness.readers._cues import Cue, cues_to_transcript, timing_line_numbers
-from harness.transcript import TRANSCRIPT_READERS, register_sniffer
+from harness.readers.base import TRANSCRIPT_READERS, register_sniffer
 from harness.types import Transcript
 
 _SRT_START = re.compile(r"\A\s*\d+[ \t]*\r?\n[ \t]*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}[ \t]*-->[ \t]*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}")

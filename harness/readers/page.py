@@ -24,18 +24,9 @@ import re
 from dataclasses import replace
 
 from harness.errors import InputFileError
-from harness.readers._build import RawBlock, RawChapter, RawTurn, assemble, video_base
-from harness.transcript import (
-    TRANSCRIPT_READERS,
-    ChapterEntry,
-    TextLine,
-    _timestamp_seconds,
-    parse_chapter_line,
-    place_chapters,
-    register_sniffer,
-    text_lines,
-    with_chapters,
-)
+from harness.readers._build import RawBlock, RawChapter, RawTurn, TextLine, assemble, text_lines, timestamp_seconds, video_base
+from harness.readers.base import TRANSCRIPT_READERS, register_sniffer
+from harness.readers.chapters import ChapterEntry, parse_chapter_line, place_chapters, with_chapters
 from harness.types import Transcript
 
 FORMAT = "transcript_page"
@@ -162,7 +153,7 @@ def read_transcript_page(text: str, path: str, sha256: str) -> Transcript:
             close()
             m = stamped[ln.no]
             label, url = m.group("label"), m.group("url") or None
-            seconds = _timestamp_seconds(label, url)
+            seconds = timestamp_seconds(label, url)
             if seconds is None:
                 raise InputFileError(path, f"line {ln.no}: cannot read timestamp {label!r}")
             if blocks and seconds < blocks[-1].start_s:

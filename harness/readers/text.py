@@ -25,8 +25,9 @@ import re
 from dataclasses import dataclass
 
 from harness.errors import InputFileError
-from harness.readers._build import LABEL, RawBlock, RawChapter, RawTurn, accepted_labels, assemble
-from harness.transcript import TRANSCRIPT_READERS, TextLine, format_clock, parse_clock, register_sniffer, text_lines
+from harness.readers._build import LABEL, RawBlock, RawChapter, RawTurn, TextLine, accepted_labels, assemble, text_lines
+from harness.readers.base import TRANSCRIPT_READERS, register_sniffer
+from harness.text import format_clock, parse_clock
 from harness.types import Transcript
 
 FORMAT = "text"
@@ -55,15 +56,6 @@ UNTIMED_MIN_SENTENCES = 8
 UNTIMED_MAX_MARKUP_SHARE = 0.3
 _MARKUP_LINE = re.compile(r"^[ \t]*(?:#{1,6}[ \t]|[-*+•][ \t]|\d+[.)][ \t]|\||>|---|```|!\[|\[[^\]]*\]\([^)]*\)[ \t]*$)")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
-
-
-def clock_seconds(label: str) -> float | None:
-    """Seconds of ``h:mm:ss``, ``mm:ss`` with an optional fraction (``.500`` or ``,500``)."""
-    main, sep, frac = label.replace(",", ".").partition(".")
-    whole = parse_clock(main)
-    if whole is None:
-        return None
-    return whole + (float("0." + frac) if sep and frac.isdigit() else 0.0)
 
 
 @dataclass
@@ -115,25 +107,25 @@ def _scan(lines: list[TextLine]) -> tuple[list[_Event], str | None]:
         pos = len(body) - len(body.lstrip())
 
         def marker(m: re.Match[str], at: int) -> None:
-            seconds = clock_seconds(m.group("clock"))
-            end_s = clock_seconds(m.group("clock2")) if m.groupdict().get("clock2") else None
+            seconds = parse_clock(m.group("clock"), fraction=True)
+            end_s = parse_clock(m.group("clock2"), fraction=True) if m.groupdict().get("clock2") else None
             if seconds is not None:
                 events.append(_Event("marker", ln.no, ln.start + at, seconds=seconds, end_s=end_s, label=m.group("clock")))
 
         if m := _BARE_ALONE.match(body):
             marker(m, pos)
             continue
-        if (m := _NAME_BARE_LINE.match(body)) and clock_seconds(m.group("clock")) is not None:
+        if (m := _NAME_BARE_LINE.match(body)) and parse_clock(m.group("clock"), fraction=True) is not None:
             marker(m, pos)
             events.append(_Event("speaker", ln.no, name=m.group("name").strip()))
             continue
-        if (m := _MARKER.match(body, pos)) and clock_seconds(m.group("clock")) is not None:
+        if (m := _MARKER.match(body, pos)) and parse_clock(m.group("clock"), fraction=True) is not None:
             marker(m, pos)
             pos = m.end()
-        elif bare_start and (m := _BARE_START.match(body)) and clock_seconds(m.group("clock")) is not None:
+        elif bare_start and (m := _BARE_START.match(body)) and parse_clock(m.group("clock"), fraction=True) is not None:
             marker(m, pos)
             pos = m.end()
-        elif (m := _NAME_MARKER.match(body)) and clock_seconds(m.group("clock")) is not None:
+        elif (m := _NAME_MARKER.match(body)) and parse_clock(m.group("clock"), fraction=True) is not None:
             marker(m, pos)
             events.append(_Event("speaker", ln.no, name=m.group("name").strip()))
             pos = m.end()
@@ -143,12 +135,12 @@ def _scan(lines: list[TextLine]) -> tuple[list[_Event], str | None]:
         if lab and lab.group("name").strip() in labels:
             events.append(_Event("speaker", ln.no, name=lab.group("name").strip()))
             pos += lab.end()
-            if (m := _MARKER.match(body, pos)) and clock_seconds(m.group("clock")) is not None:
+            if (m := _MARKER.match(body, pos)) and parse_clock(m.group("clock"), fraction=True) is not None:
                 marker(m, pos)
                 pos = m.end()
         # The rest of the line, cut at markers inside it.
         for m in _MARKER.finditer(body, pos):
-            if clock_seconds(m.group("clock")) is None:
+            if parse_clock(m.group("clock"), fraction=True) is None:
                 continue
             _text_event(events, ln, body, pos, m.start())
             marker(m, m.start())

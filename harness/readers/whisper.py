@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.errors import InputFileError
 from harness.readers._cues import Cue, cues_to_transcript
-from harness.transcript import TRANSCRIPT_READERS, register_sniffer
+from harness.readers.base import TRANSCRIPT_READERS, register_sniffer
 from harness.types import Transcript
 
 FORMAT = "whisper_json"
