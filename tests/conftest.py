@@ -31,7 +31,6 @@ SHARED = ROOT.parent / "shared"
 
 # Whole files in the slow tier.
 SLOW_FILES: dict[str, str] = {
-    "test_baselines.py": "runs the three references through the whole pipeline",
     "test_reference_runs.py": "runs the three references through the whole pipeline",
     "test_corpus_scaleout.py": "starts Ray and submitit workers",
     "test_report_browser.py": "drives a real Chromium",
@@ -116,6 +115,15 @@ def slow_reason(file_name: str, test_path: str, fixtures: list[str] | tuple[str,
     if f"{file_name}::{test_path}" in SLOW_TESTS:
         return SLOW_TESTS[f"{file_name}::{test_path}"]
     return next((SLOW_FIXTURES[f] for f in fixtures if f in SLOW_FIXTURES), None)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--refresh-baselines",
+        action="store_true",
+        help="rewrite results/baseline/*.json and results/baseline/units/*.json from this session's "
+        "reference runs (tests/test_baselines.py); commit them on their own, saying why",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -60,7 +60,7 @@ def test_every_slow_fixture_exists():
 @pytest.mark.parametrize(
     "file_name, test_path, fixtures, slow",
     [
-        ("test_baselines.py", "test_anything", (), True),  # a whole file
+        ("test_reference_runs.py", "test_anything", (), True),  # a whole file
         ("test_cli.py", "test_run_writes_the_three_files", ("tmp_path",), True),  # a test, all parameters
         ("test_cli.py", "test_unknown_command", ("tmp_path",), False),
         ("test_flags.py", "test_some_new_test", ("ref_flags",), True),  # by fixture
