@@ -4,7 +4,8 @@ Tests never reach the network: model hubs are switched off and any outbound sock
 (other than loopback) fails the test that makes it.
 
 Two tiers: ``python -m pytest`` runs everything (what CI runs); ``python -m pytest -m "not slow"``
-is the fast tier for the edit-test loop. A test is slow when it carries ``@pytest.mark.slow``
+is the fast tier for the edit-test loop: no MiniLM or BERTScore model, no whole pipeline run in a
+subprocess, no shared corpus sweep (the small spaCy pipeline is fine). A test is slow when it carries ``@pytest.mark.slow``
 itself or is listed below (by file, by ``file::test`` without parameters, or by a fixture it
 uses), with the reason it is slow.
 """
@@ -75,6 +76,7 @@ SLOW_TESTS: dict[str, str] = {
     "test_report_html.py::test_write_run_writes_report_html": "a pipeline run",
     "test_report_html.py::test_injected_script_does_not_run_in_chromium": "drives a real Chromium",
     "test_lexical.py::test_bertscore_f1_and_the_model_and_layer_are_named": "BERTScore with MiniLM",
+    "test_lexical.py::test_chunks_fit_the_limit_and_keep_every_word": "BERTScore with MiniLM",
     "test_lexical.py::test_reference_scores_hand_computed_and_bert_score_equal": "BERTScore with MiniLM",
     "test_lexical.py::test_sentence_only_in_the_last_chunk_is_found": "BERTScore with MiniLM",
     "test_lexical.py::test_compute_lexical_reports_chunks_and_excludes_sponsors": "BERTScore with MiniLM",
@@ -87,6 +89,11 @@ SLOW_TESTS: dict[str, str] = {
     "test_coverage.py::test_timeline_png_and_svg_written": "coverage with MiniLM and matplotlib",
     "test_coverage.py::test_sponsor_chapter_and_sentences_excluded_from_denominators": "coverage with MiniLM",
     "test_coverage.py::test_coverage_labels_full_partial_none": "coverage with MiniLM",
+    "test_coverage.py::test_time_weighted_uses_chapter_durations": "coverage with MiniLM",
+    "test_coverage.py::test_verdict_evidence_adds_credit_and_contradicted_claims_cover_nothing": "coverage with MiniLM",
+    "test_coverage.py::test_redundancy_reports_restating_pairs": "coverage with MiniLM",
+    "test_coverage.py::test_segmentation_auto_overrides_transcript_chapters": "coverage with MiniLM",
+    "test_coverage.py::test_metric_groups_registered": "coverage with MiniLM",
     "test_cli.py::test_failed_run_leaves_no_folder_holding_only_the_log": "a subprocess",
     "test_cli.py::test_transcript_path_to_missing_file": "a subprocess",
     "test_cli.py::test_mistyped_config_is_one_line_and_exit_2": "a subprocess per case",
