@@ -103,6 +103,7 @@ SLOW_TESTS: dict[str, str] = {
     "test_report_timeline.py::test_untimed_timeline_uses_word_position_and_plots_every_claim": "plots with matplotlib",
     "test_bad_inputs.py::test_transcript_that_is_plain_prose_is_rejected": "a pipeline run up to the transcript check",
     "test_trained_backend.py::test_verbatim_claim_beats_flipped_claim": "the trained verifier model",
+    "test_trained_backend.py::test_describe_has_weights_sha256": "the trained verifier model",
     "test_backends.py::test_hf_nli_three_way_tiny_checkpoint": "builds and runs a tiny NLI checkpoint",
     "test_backends.py::test_hf_nli_binary_label_map": "builds and runs a tiny NLI checkpoint",
 }
