@@ -316,7 +316,7 @@ PENDING_CYCLES: dict[frozenset[str], str] = {
     ),
     frozenset({"harness.flags", "harness.formats", "harness.quotes", "harness.readers", "harness.report",
                "harness.transcript", "harness.types"}): (
-        "one knot: transcript ⇄ readers (text helper: markdown_blog moves into readers/), "
+        "one knot: transcript ⇄ readers (broken by the text helper: markdown_blog moved into readers/), "
         "quotes ⇄ flags (quotes.py imports flag detectors lazily, flags/quotes.py imports quotes), "
         "types → report (RunResult.write/records import the report writer lazily), "
         "transcript → formats (transcript.py ~436)"
@@ -354,7 +354,8 @@ def node(module: str) -> str:
 def import_edges(modules: dict[str, ast.Module]) -> dict[tuple[str, str], list[str]]:
     """``{(importer, imported): [file:line, ...]}`` between harness modules: ``import``, ``from``
     (at any depth, so function-level imports count) and ``importlib.import_module`` of a literal
-    (or of a literal module name held in a table by a module that calls ``import_module``)."""
+    (or of a literal module name held in a table by a module that calls ``import_module``).
+    Imports under ``if TYPE_CHECKING:`` are left out: they never run."""
     known = set(modules)
 
     def resolve(name: str) -> str | None:
@@ -370,8 +371,17 @@ def import_edges(modules: dict[str, ast.Module]) -> dict[tuple[str, str], list[s
             isinstance(n, ast.Call) and (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) in ("import_module", "__import__")
             for n in ast.walk(tree)
         )
+        type_only = {
+            id(inner)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.If) and ast.unparse(n.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+            for stmt in n.body
+            for inner in ast.walk(stmt)
+        }
         for n in ast.walk(tree):
             targets = []
+            if id(n) in type_only:
+                continue  # annotations only: not imported when the code runs
             if isinstance(n, ast.Import):
                 targets = [a.name for a in n.names]
             elif isinstance(n, ast.ImportFrom):
@@ -500,6 +510,7 @@ def test_import_scan_sees_function_level_and_importlib_imports():
         "harness.a": ast.parse("def f():\n    from harness.b import g\n"),
         "harness.b": ast.parse("import importlib\nMODS = {'x': 'harness.a'}\ndef g():\n    importlib.import_module(MODS['x'])\n"),
         "harness.c": ast.parse("import harness.a\n"),
+        "harness.d": ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from harness.a import f\n"),
     }
     assert set(import_edges(fake)) == {("harness.a", "harness.b"), ("harness.b", "harness.a"), ("harness.c", "harness.a")}
     assert cycles({"a": {"b"}, "b": {"a", "c"}, "c": set()}) == [frozenset({"a", "b"})]
