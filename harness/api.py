@@ -217,7 +217,7 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunView:
     if not isinstance(report, dict) or not isinstance(report.get("metrics"), dict):
         raise InputFileError(report_path, "not a harness report (no metrics object)")
     metrics = tuple(
-        MetricResult(name=name, value=m.get("value"), higher_is_better=bool(m.get("higher_is_better", True)),
+        MetricResult(name=name, value=m.get("value"), higher_is_better=m.get("higher_is_better", True),
                      description=str(m.get("description") or ""), note=m.get("note"))
         for name, m in report["metrics"].items()
     )
