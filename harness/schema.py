@@ -754,7 +754,9 @@ PRIMARY_SCHEMAS: dict[str, type] = {"config": RunConfig, "meta_eval": MetaEvalCo
 
 
 def register_schemas() -> None:
-    """Store the schemas in Hydra's ``ConfigStore`` (idempotent: storing again replaces)."""
+    """Store the schemas in Hydra's ``ConfigStore`` (idempotent: storing again replaces). Called
+    by whoever composes (``harness.config.compose_config``, ``harness.cli``), not at import, so
+    importing this module stays light."""
     from hydra.core.config_store import ConfigStore
 
     cs = ConfigStore.instance()
@@ -763,9 +765,6 @@ def register_schemas() -> None:
             cs.store(group=group, name=name, node=node)
     for name, node in PRIMARY_SCHEMAS.items():
         cs.store(name=f"{name}_schema", node=node)
-
-
-register_schemas()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -781,7 +780,8 @@ def group_defaults(group: str, option: str = "default") -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config: {group}={option}: no such option ({path})")
     data = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
-    assert isinstance(data, dict)  # noqa: S101 - a YAML mapping by construction of configs/
+    if not isinstance(data, dict):
+        raise ConfigError(f"config: {path}: not a mapping of keys to values")
     data.pop("defaults", None)
     return data
 

@@ -62,6 +62,14 @@ def test_cascade_nests_two_typed_backends():
     assert cfg.model.thresholds == cfg.model.judge.thresholds  # the interpolation still resolves
 
 
+def test_cascade_judge_is_swapped_by_a_group_override():
+    """The comment in configs/model/cascade.yaml: a server judge instead of the GGUF one."""
+    cfg = compose_config(["model=cascade", "model@model.judge=llm", "model.judge.base_url=http://127.0.0.1:8080/v1"])
+    assert OmegaConf.get_type(cfg.model.judge) is schema.LlmModelConfig
+    assert cfg.model.judge.base_url == "http://127.0.0.1:8080/v1"
+    assert cfg.model.thresholds.supported == cfg.model.judge.thresholds.supported
+
+
 @pytest.mark.parametrize(
     "override, message",
     [
