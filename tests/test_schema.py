@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
+import typing
 
 import pytest
 from omegaconf import MISSING, OmegaConf
@@ -108,6 +108,7 @@ def test_lexical_is_its_own_top_level_group():
 
 
 def _all_schemas() -> list[type]:
+    """Every dataclass reachable from the stored schemas (nested nodes, list items)."""
     seen: list[type] = []
     todo: list[type] = [*schema.PRIMARY_SCHEMAS.values(), *schema.GROUP_SCHEMAS.values()]
     todo += [t for options in schema.OPTION_SCHEMAS.values() for t in options.values()]
@@ -116,13 +117,8 @@ def _all_schemas() -> list[type]:
         if t in seen:
             continue
         seen.append(t)
-        for f in dataclasses.fields(t):
-            for inner in (f.type if isinstance(f.type, type) else None,):
-                if inner is not None and dataclasses.is_dataclass(inner):
-                    todo.append(inner)
-        hints = __import__("typing").get_type_hints(t)
-        for hint in hints.values():
-            for arg in (hint, *getattr(hint, "__args__", ())):
+        for hint in typing.get_type_hints(t).values():
+            for arg in (hint, *typing.get_args(hint), *(a for h in typing.get_args(hint) for a in typing.get_args(h))):
                 if isinstance(arg, type) and dataclasses.is_dataclass(arg):
                     todo.append(arg)
     return seen
