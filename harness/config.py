@@ -113,7 +113,7 @@ def unknown_keys(cfg: Any, prefix: str = "") -> list[str]:
     return out
 
 
-def validate_cli_overrides(args: Sequence[str]) -> None:
+def validate_cli_overrides(args: Sequence[str], config_name: str = "config") -> None:
     """Check ``python -m harness run`` arguments before Hydra starts: every override and, with
     ``-m``/``--multirun``, every value of every sweep. Raises ``ConfigError`` (one sentence)."""
     multirun = any(a in ("-m", "--multirun") for a in args)
@@ -121,14 +121,14 @@ def validate_cli_overrides(args: Sequence[str]) -> None:
     if any(a.startswith("-") and a not in ("-m", "--multirun") for a in args):
         return  # --help, --cfg job, --info …: Hydra's own options, left to Hydra
     if not multirun:
-        compose_config([o for o in overrides if not _is_hydra_override(o)])
+        compose_config([o for o in overrides if not _is_hydra_override(o)], config_name)
         return
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     try:
         parsed = OverridesParser.create().parse_overrides([o for o in overrides if not _is_hydra_override(o)])
     except Exception as exc:  # noqa: BLE001 - Hydra's parse errors
-        raise ConfigError(_one_line(exc, overrides, "config")) from None
+        raise ConfigError(_one_line(exc, overrides, config_name)) from None
     first: list[str] = []
     sweeps: list[tuple[int, list[str]]] = []
     for o in parsed:
@@ -143,10 +143,10 @@ def validate_cli_overrides(args: Sequence[str]) -> None:
             first.append(values[0])
         else:
             first.append(o.input_line or f"{o.get_key_element()}={o.get_value_element_as_str()}")
-    compose_config(first)
+    compose_config(first, config_name)
     for i, values in sweeps:
         for value in values[1:]:
-            compose_config(first[:i] + [value] + first[i + 1 :])
+            compose_config(first[:i] + [value] + first[i + 1 :], config_name)
 
 
 def _is_hydra_override(override: str) -> bool:

@@ -194,3 +194,18 @@ def test_schema_options_are_not_offered_as_choices():
     with pytest.raises(ConfigError) as err:
         compose_config(["model=nli"])
     assert "schema" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "argv, line",
+    [
+        (["run", "align.window.size_turns=3.5"], "config: align.window.size_turns: Value '3.5' of type 'float' could not be converted to Integer"),
+        (["meta-eval", "cv_folds=five"], "config: cv_folds: Value 'five' of type 'str' could not be converted to Integer"),
+        (["meta-eval", "+lexical.bertscore=false"], "config: lexical: no such key in the config schema (harness/schema.py)"),
+    ],
+)
+def test_run_and_meta_eval_stop_at_start_with_one_line(capsys, argv, line):
+    from harness.__main__ import main
+
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"harness: error: {line}\n"
