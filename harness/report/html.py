@@ -560,7 +560,7 @@ def _metrics_section(report: Mapping[str, Any]) -> str:
     for name, m in sorted(metrics.items()):
         if not isinstance(m, Mapping):
             continue
-        better = {True: "↑ higher", False: "↓ lower"}.get(m.get("higher_is_better"), "neither (a size)")
+        better = "↑ higher" if m.get("higher_is_better") else "↓ lower"
         note = f'<div class="meta">{esc(m.get("note"))}</div>' if m.get("note") else ""
         rows.append(
             f'<tr><td class="mono mname">{_breakable(name)}</td><td class="num">{fmt_num(m.get("value"))}</td>'
