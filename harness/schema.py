@@ -28,7 +28,7 @@ a key the given config lacks from the group's default YAML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, TypeVar
 
@@ -803,7 +803,3 @@ def stage_config(config: Mapping[str, Any] | None, group: str, schema: type[T] |
     except Exception as exc:  # omegaconf raises several unrelated types
         raise ConfigError(f"config: {group}: {str(exc).splitlines()[0]}") from None
 
-
-def schema_keys(node_type: type) -> list[str]:
-    """The keys a schema declares, in order."""
-    return [f.name for f in fields(node_type)] if is_dataclass(node_type) else []

@@ -291,11 +291,11 @@ class SummaryUnit:
         unit_id: stable id, ``u001``, ``u002``… in document order.
         index: 0-based position among the units.
         section: heading path joined with `` > ``; for a Q&A answer, the question.
-        kind: what the summary presents the unit as: ``overview``, ``key_insight``,
-            ``section_sentence``, ``qa_answer``, ``gloss``, ``tldr``, ``takeaway``,
-            ``wiki_sentence``, ``summary_sentence``, ``transcript_excerpt``, ``sentence``,
-            ``boilerplate``; on generic pages also ``background``, ``quote``, ``quote_gloss``,
-            ``argument``, ``commentary``, ``heading``…
+        kind: what the summary presents the unit as, a ``UnitKind`` value: ``overview``,
+            ``key_insight``, ``section_sentence``, ``qa_answer``, ``gloss``, ``tldr``,
+            ``takeaway``, ``wiki_sentence``, ``summary_sentence``, ``transcript_excerpt``,
+            ``sentence``, ``boilerplate``; on generic pages also ``background``, ``quote``,
+            ``quote_gloss``, ``argument``, ``commentary``, ``heading``.
         text: the unit's text exactly as in the file (a sentence may be part of a line).
         text_plain: ``text`` with markup removed (links, emphasis, emoji bullets, HTML tags).
         line_no: 1-based line of the file where the unit starts.
@@ -322,8 +322,9 @@ class LineRole:
 
     Attributes:
         line_no: 1-based line number.
-        role: ``unit`` (content or boilerplate unit), ``heading``, ``question``,
-            ``front_matter`` or ``markup`` (a line of pure markup such as a callout marker).
+        role: a ``LineRoleKind`` value: ``unit`` (content or boilerplate unit), ``heading``,
+            ``question``, ``front_matter`` or ``markup`` (a line of pure markup such as a
+            callout marker).
         unit_ids: units that start or continue on this line (empty for context lines).
     """
 
