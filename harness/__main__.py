@@ -46,7 +46,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "meta-eval":
         from harness.cli import meta_eval_app
+        from harness.config import validate_cli_overrides
+        from harness.errors import ConfigError
 
+        try:  # the same one-line error as `run` for a mistyped override (harness/schema.py)
+            validate_cli_overrides(rest, config_name="meta_eval")
+        except ConfigError as exc:
+            print(f"harness: error: {exc}", file=sys.stderr)
+            return 2
+        except Exception:  # noqa: BLE001 - an override this check does not understand: Hydra decides
+            pass
         sys.argv = [sys.argv[0], *rest]
         meta_eval_app()
         return 0

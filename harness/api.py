@@ -209,7 +209,7 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunView:
     record = read_run(run_dir, require_units=True)
     report, units = record.report, record.units or ()
     metrics = tuple(
-        MetricResult(name=name, value=m.get("value"), higher_is_better=bool(m.get("higher_is_better", True)),
+        MetricResult(name=name, value=m.get("value"), higher_is_better=m.get("higher_is_better", True),
                      description=str(m.get("description") or ""), note=m.get("note"))
         for name, m in report["metrics"].items()
     )

@@ -102,6 +102,9 @@ def _compose(overrides: list[str]) -> dict[str, Any]:
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
+    from harness.schema import register_schemas
+
+    register_schemas()
     with initialize_config_dir(version_base="1.3", config_dir=str(PROJECT_ROOT / "configs")):
         cfg = compose(config_name="config", overrides=overrides)
     return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
@@ -147,7 +150,7 @@ def run_bench(scales: list[int], summaries: list[str], exhaustive_claims: int, o
     if "lexical" in (cfg.get("metrics") or []):
         from harness.lexical import bert_scorer
 
-        lexical = cfg["coverage"].get("lexical") or {}
+        lexical = cfg.get("lexical") or cfg["coverage"].get("lexical") or {}
         bert_scorer(lexical.get("bertscore_num_layers", 4), lexical.get("bertscore_model_type"))  # bert-score's own MiniLM copy
     cold_s = time.perf_counter() - start
     log.info("cold start (model load): %.1f s", cold_s)

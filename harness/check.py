@@ -177,7 +177,7 @@ def major_flags(report: Mapping[str, Any], units: Sequence[Mapping[str, Any]] | 
 def baseline_from_run(report: Mapping[str, Any], units: Sequence[Mapping[str, Any]] | None) -> dict[str, Any]:
     """The baseline file content for a run (deterministic: no paths, no times)."""
     metrics = {
-        name: {"value": m.get("value"), "higher_is_better": bool(m.get("higher_is_better", True))}
+        name: {"value": m.get("value"), "higher_is_better": m.get("higher_is_better", True)}
         for name, m in sorted((report.get("metrics") or {}).items())
         if isinstance(m, Mapping)
     }
@@ -199,7 +199,7 @@ class MetricDiff:
     name: str
     baseline: float | None
     run: float | None
-    higher_is_better: bool
+    higher_is_better: bool | None
     tolerance: Tolerance
     status: str  # ok, improved, worse (within tolerance), REGRESSED, MISSING, new, not gated
     failed: bool
@@ -271,7 +271,8 @@ def compare(
     for name in list(base_metrics) + [n for n in run_metrics if n not in base_metrics]:
         bm = base_metrics.get(name) if isinstance(base_metrics.get(name), Mapping) else None
         rm = run_metrics.get(name) if isinstance(run_metrics.get(name), Mapping) else None
-        hib = bool((rm or bm or {}).get("higher_is_better", True))
+        direction = (rm or bm or {}).get("higher_is_better", True)
+        hib = None if direction is None else bool(direction)  # None: a size (metrics.Direction.NONE)
         b = _num(bm.get("value")) if bm else None
         r = _num(rm.get("value")) if rm else None
         if rm is None and _is_flag_count(name):
@@ -290,6 +291,8 @@ def compare(
             worse_by = (b - r) if hib else (r - b)
             if abs(r - b) <= EPS:
                 status = "ok"
+            elif hib is None:  # neither direction is worse: shown, never failed
+                status = "changed (a size, not gated)"
             elif worse_by < 0:
                 status = "improved"
             elif not tol.gate:
@@ -334,7 +337,7 @@ def _fmt_change(d: MetricDiff) -> str:
 
 
 def _fmt_tol(d: MetricDiff) -> str:
-    if not d.tolerance.gate:
+    if not d.tolerance.gate or d.higher_is_better is None:
         return "not gated"
     arrow = "↑" if d.higher_is_better else "↓"
     if d.baseline is not None and d.tolerance.rel:

@@ -15,6 +15,9 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from harness.errors import ConfigError, HarnessError
+from harness.schema import register_schemas
+
+register_schemas()  # before @hydra.main composes: configs/ extends these schemas
 
 log = logging.getLogger("harness")
 
@@ -55,7 +58,7 @@ def execute_run(cfg: DictConfig, out_dir: str | Path) -> dict[str, Any]:
 
     config = plain_config(cfg)
     result = run_pipeline(config)
-    return write_run(result, out_dir, config, markdown=bool(config.get("report", {}).get("write_markdown", True)))
+    return write_run(result, out_dir, config)  # the files it writes: config's report node
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")

@@ -309,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     model_cfg = OmegaConf.to_container(OmegaConf.load(args.config), resolve=True)
     assert isinstance(model_cfg, dict)
+    model_cfg.pop("defaults", None)  # the schema line (harness/schema.py), not a backend setting
     chunking = dict(model_cfg.get("chunking") or {})
     if args.aggregation:
         chunking["claim_aggregation"] = args.aggregation

@@ -63,6 +63,9 @@ def _compose(backend: str) -> dict[str, Any]:
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
+    from harness.schema import register_schemas
+
+    register_schemas()  # configs/ extends the structured schemas
     with initialize_config_dir(version_base="1.3", config_dir=str(PROJECT_ROOT / "configs")):
         cfg = compose(config_name="meta_eval", overrides=[f"model={backend}"])
     conf = OmegaConf.to_container(cfg, resolve=True)

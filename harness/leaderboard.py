@@ -279,7 +279,7 @@ def _metric_meta(runs: Sequence[Run]) -> dict[str, tuple[bool, str]]:
                 desc = str(m.get("description") or "")
                 if m.get("note"):
                     desc += f" ({m.get('note')})"
-                meta[str(name)] = (bool(m.get("higher_is_better", True)), desc)
+                meta[str(name)] = (m.get("higher_is_better", True), desc)  # None: a size, not a score
     meta.setdefault("flags.major", (False, "Number of major flags (errors a careful reader would catch)."))
     meta.setdefault("flags.minor", (False, "Number of minor flags."))
     return meta

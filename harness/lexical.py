@@ -820,6 +820,8 @@ def _config_from_inputs(inputs: MetricInputs) -> Mapping[str, Any] | None:
         return direct
     for attr in ("config", "cfg"):
         run_cfg = getattr(inputs, attr, None)
+        if isinstance(run_cfg, Mapping) and run_cfg.get("lexical") is not None:  # its own group since 0.2
+            return {**dict(run_cfg.get("coverage") or {}), "lexical": run_cfg["lexical"]}
         if isinstance(run_cfg, Mapping) and run_cfg.get("coverage") is not None:
             return run_cfg["coverage"]
     return None

@@ -2,16 +2,172 @@
 
 Groups are registered by name in ``METRICS`` and chosen by the ``metrics`` config list. Each
 returns ``MetricResult`` records that state their direction and meaning (HELM-style metadata).
+That metadata is declared once, in ``METRIC_SPECS`` (name or name pattern → direction, unit,
+description), and every emission goes through ``metric(name, value)``, which fills it in.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+from harness.errors import HarnessError
 from harness.registry import Registry
-from harness.types import VERDICTS, Flag, MetricResult, Summary, Transcript, UnitVerdict
+from harness.types import VERDICTS, Flag, MetricResult, Severity, StrEnum, Summary, Transcript, UnitKind, UnitVerdict, VerdictLabel
+
+# ----------------------------------------------------------------------------------------------
+# Metric metadata, declared once
+# ----------------------------------------------------------------------------------------------
+
+
+class Direction(StrEnum):
+    """Which way a metric gets better. ``none``: a size or a count that is not a quality on its
+    own (more claims is neither better nor worse); the regression gate never fails on it in
+    either direction, and ``report.json`` records its ``higher_is_better`` as ``null``."""
+
+    HIGHER = "higher"
+    LOWER = "lower"
+    NONE = "none"
+
+    @property
+    def higher_is_better(self) -> bool | None:
+        """``True``/``False`` for a score, ``None`` for ``none``: what ``report.json`` records."""
+        return {"higher": True, "lower": False}.get(self.value)
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """What one metric (or a family of them) means.
+
+    Attributes:
+        pattern: the metric name, with ``{field}`` for a name part that varies
+            (``consistency.claims.{label}``); the part must not contain a dot.
+        direction: which way is better (``Direction``).
+        unit: ``share`` (in [0, 1]), ``score`` (in [0, 1]), ``count``, ``words`` or ``ratio``.
+        description: one sentence; ``{field}`` is filled from the name.
+    """
+
+    pattern: str
+    direction: Direction
+    unit: str
+    description: str
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        parts = re.split(r"(\{\w+\})", self.pattern)
+        body = "".join(f"(?P<{p[1:-1]}>[^.]+)" if p.startswith("{") else re.escape(p) for p in parts)
+        return re.compile(f"^{body}$")
+
+
+H, L, N = Direction.HIGHER, Direction.LOWER, Direction.NONE
+_ROUGE = "ROUGE {variant} {which}"
+
+# Every metric a run can report. An exact name is looked up before the patterns; among patterns
+# the first match wins. A name with no entry is an error (tests/test_metric_specs.py runs the
+# references and checks every emitted name against this table).
+METRIC_SPECS: tuple[MetricSpec, ...] = (
+    # units
+    MetricSpec("units.content", N, "count", "Number of summary units that are content (not site boilerplate)."),
+    MetricSpec("units.boilerplate_share", L, "share", "Share of the page's unit characters that are site boilerplate, not summary."),
+    MetricSpec(
+        "units.background_share", L, "share",
+        "Share of the page's content characters that are background (a bio box: what the page adds about a "
+        "person, not a claim about the conversation; not scored).",
+    ),
+    MetricSpec("units.content_words", N, "words", "Words of summary content (boilerplate excluded)."),
+    # consistency
+    MetricSpec("consistency.score", H, "score", "Mean claim support score in [0, 1], weighted by claim length in words."),
+    MetricSpec("consistency.claims", N, "count", "Number of claims checked."),
+    MetricSpec("consistency.checkable_unit_share", H, "share", "Share of summary units that could be checked against the transcript."),
+    MetricSpec(
+        "consistency.sponsor_evidence_claims", L, "count",
+        "Claims whose best evidence lies in a sponsor read (an ad passed off as content).",
+    ),
+    MetricSpec("consistency.units.supported", H, "share", "Share of checkable units whose verdict is supported."),
+    MetricSpec("consistency.units.{label}", L, "share", "Share of checkable units whose verdict is {label}."),
+    MetricSpec("consistency.claims.supported", H, "share", "Share of claims whose verdict is supported."),
+    MetricSpec("consistency.claims.{label}", L, "share", "Share of claims whose verdict is {label}."),
+    # flags
+    MetricSpec("flags.{severity}", L, "count", "Number of {severity} flags (errors a careful reader would catch)."),
+    MetricSpec("flags.{severity}.{tag}", L, "count", "Number of {severity} {tag} flags."),
+    # coverage (emitted by harness/coverage.py)
+    MetricSpec(
+        "coverage.chapter_weighted", H, "score",
+        "Mean chapter coverage score in [0, 1] over the non-sponsor chapters (each chapter counts the same).",
+    ),
+    MetricSpec("coverage.time_weighted", H, "score", "Chapter coverage scores weighted by each chapter's non-sponsor duration."),
+    MetricSpec(
+        "coverage.key_point_recall", H, "share",
+        "Share of the chapters' key points (central transcript sentences) matched by a summary item.",
+    ),
+    MetricSpec("coverage.chapters_covered", H, "share", "Share of non-sponsor chapters covered fully or partly."),
+    MetricSpec("coverage.chapters_missed", L, "count", "Number of non-sponsor chapters the summary does not touch (label none)."),
+    MetricSpec(
+        "coverage.redundancy", L, "share",
+        "Share of summary item pairs (from different units) that restate each other.",
+    ),
+    MetricSpec("coverage.redundant_pairs", L, "count", "Number of summary item pairs that restate each other."),
+    # lexical (emitted by harness/lexical.py)
+    MetricSpec("lexical.bertscore.{which}", H, "score", "BERTScore {which} of the summary against the transcript."),
+    MetricSpec("lexical.compression_ratio", H, "ratio", "Transcript words (conversation, sponsor reads excluded) per summary content word."),
+    MetricSpec(
+        "lexical.fragment_coverage", H, "share",
+        "Extractive fragment coverage (Grusky et al. 2018): share of summary words inside a word sequence copied from the transcript.",
+    ),
+    MetricSpec(
+        "lexical.fragment_density", L, "words",
+        "Extractive fragment density (Grusky et al. 2018): mean length of the copied sequence a summary word sits in.",
+    ),
+    MetricSpec("lexical.reference.bertscore.{which}", H, "score", "BERTScore {which} of the summary against the reference summary."),
+    MetricSpec("lexical.reference.{variant}.{which}", H, "score", _ROUGE + " of the summary against the reference summary."),
+    MetricSpec("lexical.{variant}.{which}", H, "score", _ROUGE + " of the summary against the transcript."),
+)
+
+
+class UnknownMetricError(HarnessError):
+    """A metric name with no entry in ``METRIC_SPECS``."""
+
+
+def metric_spec(name: str) -> MetricSpec:
+    """The registry entry of metric ``name`` (an exact name first, then the first pattern).
+
+    Raises:
+        UnknownMetricError: no entry matches.
+    """
+    for spec in METRIC_SPECS:
+        if spec.pattern == name:
+            return spec
+    for spec in METRIC_SPECS:
+        if "{" in spec.pattern and spec.regex.match(name):
+            return spec
+    raise UnknownMetricError(f"metric {name!r} has no entry in harness.metrics.METRIC_SPECS; declare it there")
+
+
+def metric(name: str, value: float | None, *, description: str | None = None, note: str | None = None, **interval: float) -> MetricResult:
+    """A ``MetricResult`` whose direction and description come from ``METRIC_SPECS``.
+
+    Args:
+        name: the metric name (must match an entry).
+        value: the number, ``None`` when it could not be computed (``note`` says why).
+        description: a sentence to use instead of the registry's (e.g. one naming a threshold
+            from the config); the direction always comes from the registry.
+        note: caveats.
+        interval: ``ci_low``/``ci_high`` of a bootstrap interval, when the metric has one.
+    """
+    spec = metric_spec(name)
+    if description is None:
+        found = spec.regex.match(name)
+        description = spec.description.format(**(found.groupdict() if found else {}))
+    return MetricResult(
+        name=name,
+        value=value,
+        higher_is_better=spec.direction.higher_is_better,
+        description=description,
+        note=note,
+        **interval,
+    )
 
 
 @dataclass(frozen=True)
@@ -43,33 +199,18 @@ def unit_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
     chars_total = sum(len(u.text_plain) for u in units)
     chars_boiler = sum(len(u.text_plain) for u in units if u.boilerplate)
     chars_content = chars_total - chars_boiler
-    chars_background = sum(len(u.text_plain) for u in summary.content_units if u.kind == "background")
+    chars_background = sum(len(u.text_plain) for u in summary.content_units if u.kind == UnitKind.BACKGROUND)
     return (
-        MetricResult(
-            name="units.content",
-            value=float(len(summary.content_units)),
-            higher_is_better=True,
-            description="Number of summary units that are content (not site boilerplate).",
-        ),
-        MetricResult(
-            name="units.boilerplate_share",
-            value=round(chars_boiler / chars_total, 6) if chars_total else 0.0,
-            higher_is_better=False,
-            description="Share of the page's unit characters that are site boilerplate, not summary.",
-        ),
-        MetricResult(
-            name="units.background_share",
-            value=round(chars_background / chars_content, 6) if chars_content else 0.0,
-            higher_is_better=False,
-            description="Share of the page's content characters that are background (a bio box: what the "
-            "page adds about a person, not a claim about the conversation; not scored).",
+        metric("units.content", float(len(summary.content_units))),
+        metric("units.boilerplate_share", round(chars_boiler / chars_total, 6) if chars_total else 0.0),
+        metric(
+            "units.background_share",
+            round(chars_background / chars_content, 6) if chars_content else 0.0,
             note="not a quality judgement on its own: background can be accurate and useful",
         ),
-        MetricResult(
-            name="units.content_words",
-            value=float(sum(len(u.text_plain.split()) for u in summary.content_units)),
-            higher_is_better=True,
-            description="Words of summary content (boilerplate excluded).",
+        metric(
+            "units.content_words",
+            float(sum(len(u.text_plain.split()) for u in summary.content_units)),
             note="length, not quality: read it next to coverage and consistency",
         ),
     )
@@ -92,74 +233,32 @@ def consistency_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
     verdicts = inputs.unit_verdicts
     if not verdicts:
         return (
-            MetricResult(
-                name="consistency.score",
-                value=None,
-                higher_is_better=True,
-                description="Mean claim support, weighted by claim length.",
-                note="alignment did not run",
+            metric(
+                "consistency.score", None,
+                description="Mean claim support, weighted by claim length.", note="alignment did not run",
             ),
         )
-    checkable = [v for v in verdicts if v.label != "not_checkable"]
+    checkable = [v for v in verdicts if v.label != VerdictLabel.NOT_CHECKABLE]
     claims = [c for v in checkable for c in v.claims]
-    out = [
-        MetricResult(
-            name="consistency.checkable_unit_share",
-            value=_share(len(checkable), len(verdicts)),
-            higher_is_better=True,
-            description="Share of summary units that could be checked against the transcript.",
-        )
-    ]
+    out = [metric("consistency.checkable_unit_share", _share(len(checkable), len(verdicts)))]
     for label in VERDICTS:
-        better = label == "supported"
-        unit_ci = _ci([float(v.label == label) for v in checkable]) if better else {}
-        out.append(
-            MetricResult(
-                name=f"consistency.units.{label}",
-                value=_share(sum(v.label == label for v in checkable), len(checkable)),
-                higher_is_better=better,
-                description=f"Share of checkable units whose verdict is {label}.",
-                **unit_ci,
-            )
-        )
-        claim_ci = _ci([float(c.label == label) for c in claims]) if better else {}
-        out.append(
-            MetricResult(
-                name=f"consistency.claims.{label}",
-                value=_share(sum(c.label == label for c in claims), len(claims)),
-                higher_is_better=better,
-                description=f"Share of claims whose verdict is {label}.",
-                **claim_ci,
-            )
-        )
+        with_ci = label == VerdictLabel.SUPPORTED  # intervals for the headline share only
+        unit_ci = _ci([float(v.label == label) for v in checkable]) if with_ci else {}
+        out.append(metric(f"consistency.units.{label}", _share(sum(v.label == label for v in checkable), len(checkable)), **unit_ci))
+        claim_ci = _ci([float(c.label == label) for c in claims]) if with_ci else {}
+        out.append(metric(f"consistency.claims.{label}", _share(sum(c.label == label for c in claims), len(claims)), **claim_ci))
     weights = [max(1, len(c.claim.text.split())) for c in claims]
     score = sum(w * c.score for w, c in zip(weights, claims)) / sum(weights) if claims else None
     out.append(
-        MetricResult(
-            name="consistency.score",
-            value=None if score is None else round(score, 6),
-            higher_is_better=True,
-            description="Mean claim support score in [0, 1], weighted by claim length in words.",
+        metric(
+            "consistency.score",
+            None if score is None else round(score, 6),
             **_ci([float(c.score) for c in claims], weights),
         )
     )
-    out.append(
-        MetricResult(
-            name="consistency.claims",
-            value=float(len(claims)),
-            higher_is_better=True,
-            description="Number of claims checked.",
-        )
-    )
+    out.append(metric("consistency.claims", float(len(claims))))
     sponsor_best = sum(1 for c in claims if c.evidence and c.evidence[0].is_sponsor)
-    out.append(
-        MetricResult(
-            name="consistency.sponsor_evidence_claims",
-            value=float(sponsor_best),
-            higher_is_better=False,
-            description="Claims whose best evidence lies in a sponsor read (an ad passed off as content).",
-        )
-    )
+    out.append(metric("consistency.sponsor_evidence_claims", float(sponsor_best)))
     return tuple(out)
 
 
@@ -171,25 +270,11 @@ def flag_metrics(inputs: MetricInputs) -> tuple[MetricResult, ...]:
     it did not fire: a flag fixed since a baseline reads 0, not "missing"."""
     out = []
     tags = set(_enabled_flag_tags(inputs.config))
-    for severity in ("major", "minor"):
+    for severity in (Severity.MAJOR, Severity.MINOR):
         found = [f for f in inputs.flags if f.severity == severity]
-        out.append(
-            MetricResult(
-                name=f"flags.{severity}",
-                value=float(len(found)),
-                higher_is_better=False,
-                description=f"Number of {severity} flags (errors a careful reader would catch).",
-            )
-        )
+        out.append(metric(f"flags.{severity}", float(len(found))))
         for tag in sorted(tags | {f.tag for f in found}):
-            out.append(
-                MetricResult(
-                    name=f"flags.{severity}.{tag}",
-                    value=float(sum(f.tag == tag for f in found)),
-                    higher_is_better=False,
-                    description=f"Number of {severity} {tag} flags.",
-                )
-            )
+            out.append(metric(f"flags.{severity}.{tag}", float(sum(f.tag == tag for f in found))))
     return tuple(out)
 
 

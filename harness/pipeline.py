@@ -154,7 +154,7 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
     if "lexical" in metric_names:
         from harness.lexical import LexicalConfig
 
-        lexical = LexicalConfig.from_mapping(cfg.get("coverage"))
+        lexical = LexicalConfig.from_mapping(cfg.get("lexical") if cfg.get("lexical") is not None else cfg.get("coverage"))
         if lexical.bertscore:
             models["bertscore"] = lexical.bertscore_name()
     signature = build_signature(

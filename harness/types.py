@@ -9,7 +9,83 @@ transcript records, ``SummaryUnit.text_plain`` for claims).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Mapping
+
+# ----------------------------------------------------------------------------------------------
+# Closed vocabularies
+# ----------------------------------------------------------------------------------------------
+
+
+class StrEnum(str, Enum):
+    """A ``str``-valued enum whose members are their values wherever text is made of them:
+    ``json.dumps``, ``str()``, f-strings and ``==`` with a plain string all see ``"supported"``,
+    so records holding members serialize exactly as records holding strings."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        """The members' values, in declaration order."""
+        return tuple(str(m.value) for m in cls)
+
+
+class VerdictLabel(StrEnum):
+    """The label of a claim verdict (the first four) or a unit verdict (any of the five)."""
+
+    SUPPORTED = "supported"
+    PARTIALLY_SUPPORTED = "partially_supported"
+    UNSUPPORTED = "unsupported"
+    CONTRADICTED = "contradicted"
+    NOT_CHECKABLE = "not_checkable"  # units only: no claim of the unit could be checked
+
+
+class Severity(StrEnum):
+    """How bad a flag is: ``major`` changes what a reader takes away, ``minor`` misleads less;
+    ``info`` is a note that counts as neither (e.g. a name the transcript itself misspells)."""
+
+    MAJOR = "major"
+    MINOR = "minor"
+    INFO = "info"
+
+
+class UnitKind(StrEnum):
+    """What a summary presents a unit as (the formats in ``harness/formats/`` assign these)."""
+
+    OVERVIEW = "overview"
+    KEY_INSIGHT = "key_insight"
+    SECTION_SENTENCE = "section_sentence"
+    QA_ANSWER = "qa_answer"
+    GLOSS = "gloss"
+    TLDR = "tldr"
+    TAKEAWAY = "takeaway"
+    WIKI_SENTENCE = "wiki_sentence"
+    SUMMARY_SENTENCE = "summary_sentence"
+    TRANSCRIPT_EXCERPT = "transcript_excerpt"
+    SENTENCE = "sentence"
+    BOILERPLATE = "boilerplate"
+    # generic pages (summary=markdown, harness/formats/page_kinds.py)
+    BACKGROUND = "background"
+    QUOTE = "quote"
+    QUOTE_GLOSS = "quote_gloss"
+    ARGUMENT = "argument"
+    COMMENTARY = "commentary"
+    HEADING = "heading"
+
+
+class LineRoleKind(StrEnum):
+    """What a non-empty line of a summary file was taken as (``LineRole.role``)."""
+
+    UNIT = "unit"
+    HEADING = "heading"
+    QUESTION = "question"
+    FRONT_MATTER = "front_matter"
+    MARKUP = "markup"
+
 
 # ----------------------------------------------------------------------------------------------
 # Transcript side
@@ -215,11 +291,11 @@ class SummaryUnit:
         unit_id: stable id, ``u001``, ``u002``… in document order.
         index: 0-based position among the units.
         section: heading path joined with `` > ``; for a Q&A answer, the question.
-        kind: what the summary presents the unit as: ``overview``, ``key_insight``,
-            ``section_sentence``, ``qa_answer``, ``gloss``, ``tldr``, ``takeaway``,
-            ``wiki_sentence``, ``summary_sentence``, ``transcript_excerpt``, ``sentence``,
-            ``boilerplate``; on generic pages also ``background``, ``quote``, ``quote_gloss``,
-            ``argument``, ``commentary``, ``heading``…
+        kind: what the summary presents the unit as, a ``UnitKind`` value: ``overview``,
+            ``key_insight``, ``section_sentence``, ``qa_answer``, ``gloss``, ``tldr``,
+            ``takeaway``, ``wiki_sentence``, ``summary_sentence``, ``transcript_excerpt``,
+            ``sentence``, ``boilerplate``; on generic pages also ``background``, ``quote``,
+            ``quote_gloss``, ``argument``, ``commentary``, ``heading``.
         text: the unit's text exactly as in the file (a sentence may be part of a line).
         text_plain: ``text`` with markup removed (links, emphasis, emoji bullets, HTML tags).
         line_no: 1-based line of the file where the unit starts.
@@ -246,8 +322,9 @@ class LineRole:
 
     Attributes:
         line_no: 1-based line number.
-        role: ``unit`` (content or boilerplate unit), ``heading``, ``question``,
-            ``front_matter`` or ``markup`` (a line of pure markup such as a callout marker).
+        role: a ``LineRoleKind`` value: ``unit`` (content or boilerplate unit), ``heading``,
+            ``question``, ``front_matter`` or ``markup`` (a line of pure markup such as a
+            callout marker).
         unit_ids: units that start or continue on this line (empty for context lines).
     """
 
@@ -372,8 +449,12 @@ class Evidence:
     char_end: int
 
 
-VERDICTS = ("supported", "partially_supported", "unsupported", "contradicted")
-UNIT_VERDICTS = VERDICTS + ("not_checkable",)
+# Claim verdict labels, best first, and unit verdict labels (derived from ``VerdictLabel``).
+VERDICTS: tuple[str, ...] = VerdictLabel.values()[:4]
+UNIT_VERDICTS: tuple[str, ...] = VerdictLabel.values()
+SEVERITIES: tuple[str, ...] = Severity.values()
+UNIT_KINDS: tuple[str, ...] = UnitKind.values()
+LINE_ROLES: tuple[str, ...] = LineRoleKind.values()
 
 
 @dataclass(frozen=True)
@@ -382,7 +463,7 @@ class Verdict:
 
     Attributes:
         claim: the claim judged.
-        label: one of ``VERDICTS``.
+        label: one of ``VERDICTS`` (a ``VerdictLabel`` value).
         score: support score in [0, 1] (1 = fully supported).
         evidence: up to three passages, best first.
         features: the named signals the decision was made from (for the report and debugging).
@@ -401,7 +482,7 @@ class UnitVerdict:
 
     Attributes:
         unit_id: the unit judged.
-        label: one of ``UNIT_VERDICTS``.
+        label: one of ``UNIT_VERDICTS`` (a ``VerdictLabel`` value).
         score: mean support of its claims, weighted by claim length (``None`` if not checkable).
         claims: the claim verdicts it aggregates.
         reason: one line saying why the unit got its verdict (best evidence, score and the
@@ -480,7 +561,7 @@ class Flag:
 
     Attributes:
         tag: detector name, e.g. ``ad_content``, ``misspelled_entity``.
-        severity: ``major`` or ``minor``.
+        severity: ``major`` or ``minor`` (a ``Severity`` value).
         unit_id: the unit flagged.
         claim_index: the claim within the unit, or ``None`` for a unit-level flag.
         message: one plain sentence a user understands.
@@ -502,7 +583,8 @@ class MetricResult:
     Attributes:
         name: registered metric name, e.g. ``consistency.score``.
         value: the number (``None`` when it could not be computed; ``note`` says why).
-        higher_is_better: direction, for leaderboards and the regression gate.
+        higher_is_better: direction, for leaderboards and the regression gate; ``None`` for a
+            size or count that is neither (``harness.metrics.Direction.NONE``).
         description: one sentence on what it measures.
         note: caveats such as chunking or an unavailable input.
         ci_low: lower end of a bootstrap 95% interval of ``value`` (``harness.bootstrap``), when
@@ -512,7 +594,7 @@ class MetricResult:
 
     name: str
     value: float | None
-    higher_is_better: bool
+    higher_is_better: bool | None
     description: str
     note: str | None = None
     ci_low: float | None = None
@@ -583,7 +665,7 @@ class RunResult:
         from harness.report import write_run
 
         config = dict(self.config)
-        write_run(self, out_dir, config, markdown=bool((config.get("report") or {}).get("write_markdown", True)))
+        write_run(self, out_dir, config)  # which files: the config's report node
         return Path(out_dir)
 
 

@@ -157,6 +157,14 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+def pytest_configure(config):
+    """configs/ extends the structured schemas of harness/schema.py (issue #18): store them in
+    Hydra's ConfigStore before any test composes with Hydra directly."""
+    from harness.schema import register_schemas
+
+    register_schemas()
+
+
 def compose(overrides: list[str] | None = None, config_name: str = "config"):
     """Compose the app config with Hydra the way the CLI does (without running it)."""
     from hydra import compose as hydra_compose

@@ -208,6 +208,7 @@ def offline():
     from omegaconf import OmegaConf
 
     cfg = OmegaConf.to_container(OmegaConf.load(CONFIGS / "model" / "offline.yaml"), resolve=True)
+    cfg.pop("defaults", None)  # the schema line (harness/schema.py), not a backend setting
     return build_verifier(cfg)
 
 

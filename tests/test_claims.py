@@ -35,11 +35,15 @@ def unit(text: str, n: int = 1, section: str | None = "Key Insights", **kw) -> S
 
 
 def clause_cfg() -> dict:
-    return OmegaConf.to_container(OmegaConf.load(CONFIGS / "clause.yaml"))
+    from harness.schema import group_defaults
+
+    return group_defaults("claims", "clause")  # the YAML less its schema line (defaults)
 
 
 def sentence_cfg() -> dict:
-    return OmegaConf.to_container(OmegaConf.load(CONFIGS / "sentence.yaml"))
+    from harness.schema import group_defaults
+
+    return group_defaults("claims", "sentence")
 
 
 def clause(*texts: str, section: str | None = "Key Insights"):

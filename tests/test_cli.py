@@ -123,8 +123,11 @@ def test_unknown_format_name_is_rejected(tmp_path):
     "args, line",
     [
         (["summary=summfy"], "config: summary=summfy: no such summary; choose one of: markdown, plain, summify, tldr_qa, wiki"),
-        (["summary.pth=x"], "config: summary.pth: no such key; summary has: boilerplate_patterns, format, name, path, split "
-                            "(add a new key with +summary.pth=VALUE)"),
+        (["summary.pth=x"], "config: summary.pth: no such key; summary has: boilerplate_patterns, format, name, path, split"),
+        # issue #18: the structured schemas (harness/schema.py) type every key and close every node
+        (["align.retrieval.top_k=five"], "config: align.retrieval.top_k: Value 'five' of type 'str' could not be converted to Integer"),
+        (["stages.align=maybe"], "config: stages.align: Value 'maybe' is not a valid bool (type str)"),
+        (["+align.foo=1"], "config: align.foo: no such key in the config schema (harness/schema.py)"),
         (["summary=plain"], "config: summary.path is missing; give it on the command line, e.g. summary.path=FILE"),
         (["model=nli"], "config: model=nli: no such model; choose one of: cascade, gguf, hf_nli, llm, offline, trained"),
         (["-m", "summary=summify,wiki,summfy"], "config: summary=summfy: no such summary; choose one of: markdown, plain, summify, tldr_qa, wiki"),

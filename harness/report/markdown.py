@@ -99,6 +99,7 @@ def _header(report: Mapping[str, Any]) -> list[str]:
         f"{format_clock(t['duration_s']) or 'unknown length'}"
         f"{'' if t.get('timestamps', True) else '; timestamps unavailable'}{video})",
         f"- Signature: `{report['signature']['string']}`",
+        *([f"- Settings: `{report['signature']['readable']}`"] if report["signature"].get("readable") else []),
         "",
     ]
 
@@ -333,7 +334,7 @@ def _sponsors(report: Mapping[str, Any]) -> list[str]:
 def _metrics(report: Mapping[str, Any]) -> list[str]:
     rows = []
     for name, m in report["metrics"].items():
-        better = "higher" if m["higher_is_better"] else "lower"
+        better = {True: "higher", False: "lower"}.get(m["higher_is_better"], "neither (a size)")
         note = f" ({md_escape(m['note'])})" if m.get("note") else ""
         rows.append([name, _num(m["value"]), better, f"{md_escape(m['description'])}{note}"])
     return ["## Metrics", ""] + _table(["metric", "value", "better", "what it measures"], rows) + [""]

@@ -17,11 +17,12 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
 from harness.report.records import report_dict, unit_records
+from harness.schema import ReportConfig, stage_config
 from harness.textio import atomic_write_json, atomic_write_jsonl, atomic_write_text
 from harness.types import RunResult
 
@@ -33,15 +34,24 @@ RUN_FILES = ("units.jsonl", "timeline.png", "timeline.svg", "report.md", "report
 STAGING_SUFFIX = ".partial"
 
 
-def write_run(result: RunResult, out_dir: str | Path, config: dict[str, Any], *, markdown: bool = True) -> dict[str, Any]:
+def write_run(
+    result: RunResult, out_dir: str | Path, config: Mapping[str, Any], *, markdown: bool | None = None
+) -> dict[str, Any]:
     """Write ``units.jsonl``, ``report.json`` (and ``report.md``, ``report.html``, the timeline)
     into ``out_dir``, all together (see the module docstring).
 
-    ``report.html`` is written unless the config sets ``report.write_html: false``; it embeds the
-    timeline drawn for this run. A file of a previous run in ``out_dir`` that this run does not
-    write (a timeline, when this run draws none) is removed with the commit. Returns the report
-    dict.
+    Which files: the config's ``report`` node (``report.write_markdown``, ``report.write_html``;
+    a key it lacks comes from ``configs/report/default.yaml``), read once here for every caller
+    (``run``, corpus rows, ``RunResult.save``); ``markdown`` overrides ``report.write_markdown``
+    when given. ``report.html`` embeds the timeline drawn for this run (``stages.timeline``). A
+    file of a previous run in ``out_dir`` that this run does not write (a timeline, when this run
+    draws none) is removed with the commit. Returns the report dict.
+
+    Raises:
+        ConfigError: a ``report`` key that is not in the schema, or not a boolean.
     """
+    settings = stage_config(config, "report", ReportConfig)
+    write_markdown = settings.write_markdown if markdown is None else bool(markdown)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     report = report_dict(result, config)
@@ -53,9 +63,9 @@ def write_run(result: RunResult, out_dir: str | Path, config: dict[str, Any], *,
             from harness.report.timeline import plot_timeline
 
             plot_timeline(result.transcript, result.summary, result.unit_verdicts, result.coverage, staging)
-        if markdown:
+        if write_markdown:
             atomic_write_text(staging / "report.md", render_markdown(report, units))
-        if (config.get("report") or {}).get("write_html", True):
+        if settings.write_html:
             atomic_write_text(staging / "report.html", render_html(report, units, staging))
         atomic_write_json(staging / "report.json", report)
         commit_run_files(staging, out)
