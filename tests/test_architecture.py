@@ -553,12 +553,10 @@ NAMESAKES: dict[tuple[str, str], str] = {
 # group's helper (say ``check.load_run`` over ``runs.read_run``) is not a duplicate. The lead
 # empties this after merging.
 PENDING_DUPLICATES: dict[str, frozenset[str]] = {
-    "parse_clock": frozenset({"harness.formats.base", "harness.transcript"}),  # one rejects "145", the other accepts it
-    "split_sentences": frozenset({"harness.chunking", "harness.formats.base"}),
-    "content_words": frozenset({"harness.claims", "harness.flags.text", "harness.sponsors"}),
+    "split_sentences": frozenset({"harness.chunking"}),
+    "content_words": frozenset({"harness.sponsors"}),
     "stem": frozenset({"harness.align", "harness.backends.offline", "harness.lexical"}),
-    "stop_words": frozenset({"harness.align", "harness.claims", "harness.sponsors", "harness.flags.text"}),
-    "load_run": frozenset({"harness.api", "harness.check", "harness.leaderboard"}),
+    "stop_words": frozenset({"harness.align"}),
 }
 
 

@@ -401,7 +401,7 @@ def _metrics(report: Mapping[str, Any], m: Any) -> Markup | None:
         Column("what it measures", html_class="mdesc"),
     ]
     rows = [
-        [m.breakable(name), fmt_num(mm.get("value")), "↑ higher" if mm.get("higher_is_better") else "↓ lower",
+        [m.breakable(name), fmt_num(mm.get("value")), {True: "↑ higher", False: "↓ lower"}.get(mm.get("higher_is_better"), "neither (a size)"),
          m.description(mm.get("description"), mm.get("note"))]
         for name, mm in sorted(metrics.items()) if isinstance(mm, Mapping)
     ]
