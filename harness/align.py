@@ -40,7 +40,6 @@ import numpy as np
 from harness.backends.base import PairScore, Verifier, VerifyPair
 from harness.claims import Checkability
 from harness.cache import CACHE_ENV, DEFAULT_CACHE_DIR, Embedded, default_cache, encoder_model_id, resolve_cache_dir
-from harness.cache import encode as _encode
 from harness.errors import ConfigError, HarnessError
 from harness.types import Claim, Evidence, SummaryUnit, Transcript, UnitVerdict, Verdict, Window
 
@@ -901,7 +900,10 @@ def align_summary(
 
             active_encoder = sentence_encoder()
         queries = [claim_query(c, rc.query_with_context) for c in claims]
-        query_matrix = _encode(active_encoder, queries, rc.encode_batch_size)
+        # through the episode's cache (memory only): coverage matches the same claim texts
+        query_matrix = episode.cache.embed(
+            queries, kind="claims", encoder=encoder, use_disk=False, batch_size=rc.encode_batch_size
+        ).matrix
         hits = WindowIndex(windows, embedded.matrix, rc, episode.bm25).search(queries, query_matrix, rc.top_k)
     lap("retrieve")
 

@@ -105,6 +105,7 @@ class CacheStats:
         store_hits: lookups answered by a named store.
         store_misses: lookups a named store had to compute.
         encoded_by_kind: ``encoded`` per kind of text (``windows``, ``sentences``…).
+        disk_hits_by_kind: ``disk_hits`` per kind of text.
     """
 
     encoded: int = 0
@@ -113,6 +114,7 @@ class CacheStats:
     store_hits: int = 0
     store_misses: int = 0
     encoded_by_kind: dict[str, int] | None = None
+    disk_hits_by_kind: dict[str, int] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +124,7 @@ class CacheStats:
             "store_hits": self.store_hits,
             "store_misses": self.store_misses,
             "encoded_by_kind": dict(sorted((self.encoded_by_kind or {}).items())),
+            "disk_hits_by_kind": dict(sorted((self.disk_hits_by_kind or {}).items())),
         }
 
 
@@ -180,7 +183,7 @@ class EmbeddingCache:
     def __init__(self, cache_dir: str | os.PathLike[str] | None = None, *, max_memory_rows: int = 400_000) -> None:
         self.cache_dir = cache_dir
         self.max_memory_rows = max_memory_rows
-        self.stats = CacheStats(encoded_by_kind={})
+        self.stats = CacheStats(encoded_by_kind={}, disk_hits_by_kind={})
         self._rows: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._stores: dict[str, Store] = {}
 
@@ -234,6 +237,9 @@ class EmbeddingCache:
             if matrix is not None:
                 log.info("embedding cache hit: %s (%d %s)", path, len(texts), kind)
                 self.stats.disk_hits += len(texts)
+                by_disk = self.stats.disk_hits_by_kind if self.stats.disk_hits_by_kind is not None else {}
+                by_disk[kind] = by_disk.get(kind, 0) + len(texts)
+                self.stats.disk_hits_by_kind = by_disk
                 for k, row in zip(keys, matrix):
                     self._remember(k, row)
                 return Embedded(matrix, True, str(path), model_id)
@@ -248,7 +254,7 @@ class EmbeddingCache:
         by_kind = self.stats.encoded_by_kind if self.stats.encoded_by_kind is not None else {}
         by_kind[kind] = by_kind.get(kind, 0) + len(missing)
         self.stats.encoded_by_kind = by_kind
-        self.stats.memory_hits += len(texts) - len(missing)
+        self.stats.memory_hits += sum(1 for k in keys if k in self._rows)
         new_rows = dict(zip(missing, fresh))
         matrix = np.stack([new_rows[t] if t in new_rows else self._rows[k] for k, t in zip(keys, texts)]).astype(
             np.float32, copy=False
@@ -329,7 +335,7 @@ class EmbeddingCache:
             s.clear()
 
     def reset_stats(self) -> None:
-        self.stats = CacheStats(encoded_by_kind={})
+        self.stats = CacheStats(encoded_by_kind={}, disk_hits_by_kind={})
         for s in self._stores.values():
             s._stats = self.stats
 

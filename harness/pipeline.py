@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
+from harness.cache import EmbeddingCache
 from harness.episode import Episode, build_episode
 from harness.formats import FormatOptions, load_summary
 from harness.lexical import lexical_config
@@ -50,7 +51,9 @@ def _stage(name: str, timings: dict[str, float]) -> Iterator[None]:
         log.info("stage %s: %.3f s", name, timings[name])
 
 
-def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = None) -> RunResult:
+def run_pipeline(
+    cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = None, cache: EmbeddingCache | None = None
+) -> RunResult:
     """Run every configured stage on one (transcript, summary) pair.
 
     Args:
@@ -59,6 +62,9 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
         verifiers: builds the verifier from the ``model`` config (default
             ``harness.backends.build_verifier``); the Python API passes a cached one so repeated
             runs reuse a loaded model.
+        cache: the embedding cache that builds and keeps the ``Episode`` (default: the
+            process-wide ``harness.cache.default_cache()``, so each transcript sentence is
+            encoded once per process).
 
     Raises:
         HarnessError: a bad input file or config value (the CLI turns it into one line).
@@ -94,6 +100,7 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
             coverage=cfg.get("coverage") or {},
             score_chapters="coverage" in metric_names or "lexical" in metric_names,
             auto_chapters=bool(t_cfg.get("auto_chapters", False)),
+            cache=cache,
         )
     transcript = episode.transcript
 

@@ -771,6 +771,7 @@ def test_second_run_hits_the_cache_and_only_encodes_claims(tmp_path):
     t, units, claims, verifier, cfg, checkability = scenario(tmp_path)
     first_encoder, second_encoder = CountingEncoder(), CountingEncoder()
     first = align_summary(t, units, claims, verifier, cfg, encoder=first_encoder, checkability=checkability)
+    default_cache().clear()  # the second run in a new process: only the disk cache remains
     second = align_summary(t, units, claims, verifier, cfg, encoder=second_encoder, checkability=checkability)
     assert (first.stats["cache_hit"], first.stats["sentence_cache_hit"]) == (False, False)
     assert (second.stats["cache_hit"], second.stats["sentence_cache_hit"]) == (True, True)
