@@ -328,10 +328,7 @@ class _MiniLM:
         missing = [t for t in wanted if self.outputs.get(t) is None]  # get() marks the hits recently used
         if not missing:
             return
-        lengths = [len(t) for t in missing]
-        order = sorted(range(len(missing)), key=lambda i: -lengths[i])
-        for lo in range(0, len(order), self.batch_size):
-            batch = [missing[i] for i in order[lo : lo + self.batch_size]]
+        for batch in self._batches(missing):
             enc = self.tokenizer(
                 batch, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
             )
@@ -347,6 +344,26 @@ class _MiniLM:
                 value = (pooled[k].numpy().astype(np.float32), layer[k, : lens[k]].to(torch.float16))
                 self.outputs.put(text, value, keep=len(wanted))
             self.encoded += len(batch)
+
+    def _batches(self, texts: Sequence[str]) -> Iterable[list[str]]:
+        """``texts`` longest first, in batches of at most ``batch_size`` texts and at most
+        ``_BATCH_TOKENS`` padded word pieces, so memory (attention grows with the square of the
+        length) stays bounded whatever the texts."""
+        lengths = [
+            min(len(ids), self.max_tokens)
+            for ids in self.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        ]
+        order = sorted(range(len(texts)), key=lambda i: (-lengths[i], i))
+        batch: list[str] = []
+        width = 0
+        for i in order:
+            width = width or lengths[i]  # the first (longest) text sets the padded width
+            if batch and (len(batch) >= self.batch_size or (len(batch) + 1) * width > _BATCH_TOKENS):
+                yield batch
+                batch, width = [], lengths[i]
+            batch.append(texts[i])
+        if batch:
+            yield batch
 
     def vector(self, text: str) -> np.ndarray:
         """The sentence embedding of an ``ensure``d text."""
@@ -372,6 +389,9 @@ class _MiniLM:
             ref = self._torch.cat([self.tokens(s) for s in evidence_sentences], dim=0).float()
             self.refs.put(key, ref)
         return float((cand @ ref.T).max(dim=1).values.mean())
+
+
+_BATCH_TOKENS = 4096  # padded word pieces per MiniLM batch (16 texts of 256, 64 of 64)
 
 
 @dataclass
