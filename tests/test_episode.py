@@ -141,6 +141,7 @@ def test_cache_hits_and_misses_are_counted(tmp_path):
         "store_hits": 0,
         "store_misses": 0,
         "encoded_by_kind": {"demo": 3},
+        "disk_hits_by_kind": {},
     }
     assert other.stats.disk_hits == 3 and other.stats.encoded == 0
     assert "encoded 3 texts (demo 3)" in cache.summary()
