@@ -883,7 +883,7 @@ def align_summary(
         episode = build_episode(episode, align=config, encoder=encoder)
     require_windows(episode, config)
     encoder = episode.encoder
-    windows, members = episode.windows, episode.window_members
+    windows = episode.windows
     lap("windows")
 
     rc = config.retrieval
