@@ -27,30 +27,29 @@ Everything is deterministic: stable sorts with index tie-breaks and no sampling.
 from __future__ import annotations
 
 import functools
-import hashlib
-import io
 import json
 import logging
 import os
 import re
 import time
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from harness.backends.base import PairScore, Verifier, VerifyPair
 from harness.claims import Checkability
+from harness.cache import CACHE_ENV, DEFAULT_CACHE_DIR, Embedded, default_cache, encoder_model_id, resolve_cache_dir
 from harness.errors import ConfigError, HarnessError
-from harness.textio import atomic_write_bytes
 from harness.types import Claim, Evidence, SummaryUnit, Transcript, UnitVerdict, Verdict, Window
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.episode import Episode
+
+__all__ = ["CACHE_ENV", "DEFAULT_CACHE_DIR", "resolve_cache_dir", "encoder_model_id"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CACHE_DIR = "~/.cache/harness"
-CACHE_ENV = "HARNESS_CACHE_DIR"
-_CACHE_FORMAT = 1  # bump when the cached array layout changes
 
 # ----------------------------------------------------------------------------------------------
 # Configuration
@@ -205,13 +204,6 @@ def _section(cfg: Mapping[str, Any], key: str) -> dict[str, Any]:
     if key not in cfg or cfg[key] is None:
         raise ConfigError(f"align: missing config section {key!r}")
     return dict(cfg[key])
-
-
-def resolve_cache_dir(value: str | os.PathLike[str] | None) -> Path:
-    """The embedding cache directory: ``value`` if set, else ``$HARNESS_CACHE_DIR``, else
-    ``~/.cache/harness``."""
-    chosen = value if value not in (None, "") else os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR
-    return Path(os.path.expanduser(str(chosen)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -462,6 +454,14 @@ def build_windows(
     return windows
 
 
+def build_windows_and_members(
+    transcript: Transcript, config: AlignConfig
+) -> tuple[tuple[Window, ...], tuple[tuple[_Piece, ...], ...]]:
+    """The windows of ``config.window`` and, per window, the pieces it is made of (for the Episode)."""
+    wc = config.window
+    return _build(transcript, wc.size_turns, wc.stride_turns, wc.max_words, wc.break_at_chapters, wc.break_at_sponsors)
+
+
 # ----------------------------------------------------------------------------------------------
 # Retrieval
 # ----------------------------------------------------------------------------------------------
@@ -518,46 +518,8 @@ class RetrievalHit:
     dense: float
 
 
-@dataclass(frozen=True)
-class WindowEmbeddings:
-    """Window embeddings and where they came from.
-
-    Attributes:
-        matrix: ``(n_windows, dim)`` float32, L2-normalised rows.
-        cache_hit: True when read from the cache rather than encoded.
-        cache_path: the cache file (``None`` with caching off).
-        model_id: the encoder's id (part of the cache key).
-    """
-
-    matrix: np.ndarray
-    cache_hit: bool
-    cache_path: str | None
-    model_id: str
-
-
-def encoder_model_id(encoder: Any | None) -> str:
-    """The id that keys cached embeddings: ``MINILM_ID`` for the default encoder, else the
-    encoder's ``model_id`` attribute or its class name."""
-    from harness.models import MINILM_ID
-
-    if encoder is None:
-        return MINILM_ID
-    return str(getattr(encoder, "model_id", f"{type(encoder).__module__}.{type(encoder).__qualname__}"))
-
-
-def _encode(encoder: Any, texts: Sequence[str], batch_size: int, show_progress: bool = False) -> np.ndarray:
-    if not texts:
-        return np.zeros((0, 0), dtype=np.float32)
-    vectors = encoder.encode(
-        list(texts),
-        batch_size=batch_size,
-        normalize_embeddings=True,
-        convert_to_numpy=True,
-        show_progress_bar=show_progress,
-    )
-    matrix = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms > 0, norms, 1.0)
+WindowEmbeddings = Embedded
+"""Window embeddings and where they came from (``harness.cache.Embedded``)."""
 
 
 def embed_windows(
@@ -570,7 +532,7 @@ def embed_windows(
     batch_size: int = 64,
     show_progress: bool = False,
 ) -> WindowEmbeddings:
-    """Embed window texts, reading and writing an on-disk ``.npy`` cache.
+    """Embed window texts through the one embedding cache (memory, and an on-disk ``.npy``).
 
     The cache file is named by the sha256 of the model id, ``config_key`` and the window texts,
     and written atomically, so a second run on the same transcript and config does not encode.
@@ -608,40 +570,18 @@ def embed_texts(
     batch_size: int = 64,
     show_progress: bool = False,
 ) -> WindowEmbeddings:
-    """Embed ``texts`` through the on-disk cache (see ``embed_windows``); ``kind`` names the
-    cache file (``windows``, ``sentences``)."""
-    model_id = encoder_model_id(encoder)
-    digest = hashlib.sha256()
-    for part in (f"format={_CACHE_FORMAT}", kind, model_id, config_key, str(len(texts))):
-        digest.update(part.encode("utf-8") + b"\x00")
-    for text in texts:
-        digest.update(text.encode("utf-8") + b"\x00")
-    path = resolve_cache_dir(cache_dir) / "embeddings" / f"{kind}-{digest.hexdigest()[:40]}.npy"
-    if use_cache and path.exists():
-        try:
-            matrix = np.load(path, allow_pickle=False)
-            if matrix.ndim == 2 and matrix.shape[0] == len(texts):
-                log.info("embedding cache hit: %s (%d %s)", path, len(texts), kind)
-                return WindowEmbeddings(matrix.astype(np.float32), True, str(path), model_id)
-            log.warning(
-                "embedding cache %s has shape %s, expected %d rows; re-encoding",
-                path,
-                matrix.shape,
-                len(texts),
-            )
-        except (OSError, ValueError) as exc:
-            log.warning("embedding cache %s is unreadable (%s); re-encoding", path, exc)
-    log.info("embedding cache miss: encoding %d %s with %s", len(texts), kind, model_id)
-    if encoder is None:
-        from harness.models import sentence_encoder
-
-        encoder = sentence_encoder()
-    matrix = _encode(encoder, texts, batch_size, show_progress)
-    if use_cache:
-        buffer = io.BytesIO()
-        np.save(buffer, matrix, allow_pickle=False)
-        atomic_write_bytes(path, buffer.getvalue())
-    return WindowEmbeddings(matrix, False, str(path) if use_cache else None, model_id)
+    """Embed ``texts`` through the one embedding cache (``harness.cache.default_cache``; see
+    ``embed_windows``); ``kind`` names the cache file (``windows``, ``sentences``)."""
+    return default_cache().embed(
+        texts,
+        kind=kind,
+        encoder=encoder,
+        config_key=config_key,
+        cache_dir=cache_dir,
+        use_disk=use_cache,
+        batch_size=batch_size,
+        show_progress=show_progress,
+    )
 
 
 def count_encoder_truncations(encoder: Any | None, texts: Sequence[str]) -> int | None:
@@ -671,18 +611,30 @@ def _minmax(scores: np.ndarray) -> np.ndarray:
     return (scores - lo) / (hi - lo)
 
 
+def bm25_index(windows: Sequence[Window]) -> Any:
+    """A ``bm25s.BM25`` index of the windows' ``bm25_tokens`` (``None`` without windows)."""
+    if not windows:
+        return None
+    import bm25s
+
+    index = bm25s.BM25()
+    index.index([bm25_tokens(w.text) for w in windows], show_progress=False)
+    return index
+
+
 class WindowIndex:
-    """BM25 + dense index over windows; ``search`` returns the fused top-k per query."""
+    """BM25 + dense index over windows; ``search`` returns the fused top-k per query.
 
-    def __init__(self, windows: Sequence[Window], embeddings: np.ndarray, cfg: RetrievalConfig) -> None:
-        import bm25s
+    ``bm25`` is a prebuilt ``bm25_index(windows)`` (the Episode's); built here when ``None``.
+    """
 
+    def __init__(
+        self, windows: Sequence[Window], embeddings: np.ndarray, cfg: RetrievalConfig, bm25: Any | None = None
+    ) -> None:
         self.windows = tuple(windows)
         self.embeddings = embeddings
         self.cfg = cfg
-        self._bm25 = bm25s.BM25() if self.windows else None
-        if self._bm25 is not None:
-            self._bm25.index([bm25_tokens(w.text) for w in self.windows], show_progress=False)
+        self._bm25 = bm25 if bm25 is not None or not self.windows else bm25_index(self.windows)
 
     def bm25_scores(self, query: str) -> np.ndarray:
         tokens = bm25_tokens(query)
@@ -879,7 +831,7 @@ def score_pairs(verifier: Verifier, pairs: Sequence[VerifyPair], progress: bool 
 
 
 def align_summary(
-    transcript: Transcript,
+    episode: Episode | Transcript,
     units: Sequence[SummaryUnit],
     claims: Sequence[Claim],
     verifier: Verifier,
@@ -892,12 +844,15 @@ def align_summary(
     """Retrieve, verify, label and aggregate: a verdict with evidence for every unit.
 
     Args:
-        transcript: the parsed transcript, sponsor segments marked.
+        episode: the ``Episode`` (``harness.episode.build_episode``: windows, their embeddings
+            and BM25 index, evidence sentences), or a parsed transcript with sponsor segments
+            marked, whose Episode is then built here.
         units: all summary units, boilerplate included (each gets a ``UnitVerdict``).
         claims: the claims of the checkable units (``harness.claims.split_claims``).
         verifier: any ``Verifier``; it is called once with every (claim, top-k window) pair.
         cfg: the ``align`` config (mapping or ``AlignConfig``).
-        encoder: a ``SentenceTransformer``-like encoder; the cached MiniLM when ``None``.
+        encoder: a ``SentenceTransformer``-like encoder; the cached MiniLM when ``None`` (with an
+            ``Episode``, the episode's encoder is used).
         checkability: per-unit ``Checkability`` from ``harness.claims.is_checkable``; its reason
             is reported for units without claims.
         progress: draw progress bars on stderr for window embedding and verification
@@ -922,10 +877,13 @@ def align_summary(
     if stray:
         raise ValueError(f"claims refer to units that were not given: {', '.join(stray)}")
 
-    wc = config.window
-    windows, members = _build(
-        transcript, wc.size_turns, wc.stride_turns, wc.max_words, wc.break_at_chapters, wc.break_at_sponsors
-    )
+    from harness.episode import Episode, build_episode, require_windows
+
+    if not isinstance(episode, Episode):
+        episode = build_episode(episode, align=config, encoder=encoder)
+    require_windows(episode, config)
+    encoder = episode.encoder
+    windows = episode.windows
     lap("windows")
 
     rc = config.retrieval
@@ -934,15 +892,7 @@ def align_summary(
     query_matrix = np.zeros((0, 1), np.float32)
     active_encoder = encoder
     if claims:
-        embedded = embed_windows(
-            windows,
-            encoder=encoder,
-            cache_dir=config.cache_dir,
-            use_cache=config.use_cache,
-            config_key=config.window_key(),
-            batch_size=rc.encode_batch_size,
-            show_progress=progress,
-        )
+        embedded = episode.embed_windows(show_progress=progress)
     lap("embed")
     if claims:
         if active_encoder is None:
@@ -950,8 +900,11 @@ def align_summary(
 
             active_encoder = sentence_encoder()
         queries = [claim_query(c, rc.query_with_context) for c in claims]
-        query_matrix = _encode(active_encoder, queries, rc.encode_batch_size)
-        hits = WindowIndex(windows, embedded.matrix, rc).search(queries, query_matrix, rc.top_k)
+        # through the episode's cache (memory only): coverage matches the same claim texts
+        query_matrix = episode.cache.embed(
+            queries, kind="claims", encoder=encoder, use_disk=False, batch_size=rc.encode_batch_size
+        ).matrix
+        hits = WindowIndex(windows, embedded.matrix, rc, episode.bm25).search(queries, query_matrix, rc.top_k)
     lap("retrieve")
 
     pairs = [
@@ -965,13 +918,14 @@ def align_summary(
         raise HarnessError(f"verifier {name!r} returned {len(scores)} scores for {len(pairs)} pairs")
     lap("verify")
 
-    verdicts, sentence_cache_hit = _claim_verdicts(
-        transcript, claims, hits, scores, members, query_matrix, encoder, config
-    )
+    verdicts, sentence_cache_hit = _claim_verdicts(episode, claims, hits, scores, query_matrix, config)
     lap("evidence")
 
     unit_verdicts = _unit_verdicts(units, verdicts, checkability, config.thresholds)
-    truncated = count_encoder_truncations(active_encoder, [w.text for w in windows])
+    truncated = episode.derived(
+        ("encoder_truncated_windows", id(active_encoder)),
+        lambda: count_encoder_truncations(active_encoder, [w.text for w in windows]),
+    ) if active_encoder is not None else None
     if truncated:
         log.warning(
             "%d windows are longer than the encoder's max_seq_length; lower align.window.max_words", truncated
@@ -1097,13 +1051,11 @@ def _unit_verdicts(
 
 
 def _claim_verdicts(
-    transcript: Transcript,
+    episode: Episode,
     claims: Sequence[Claim],
     hits: Sequence[tuple[RetrievalHit, ...]],
     scores: Sequence[PairScore],
-    members: Sequence[tuple[_Piece, ...]],
     query_matrix: np.ndarray,
-    encoder: Any | None,
     config: AlignConfig,
 ) -> tuple[list[Verdict], bool | None]:
     """Label each claim and pick its evidence; also whether the sentence embeddings came from
@@ -1116,9 +1068,7 @@ def _claim_verdicts(
         cursor += len(claim_hits)
         ranked.append(sorted(pairs, key=lambda hp: (-float(hp[1].support), hp[0].rank)))
 
-    picker = _EvidencePicker(transcript, members, config) if claims else None
-    if picker is not None:
-        picker.embed_sentences(encoder)
+    picker = _EvidencePicker(episode, config) if claims else None
     verdicts: list[Verdict] = []
     for ci, (claim, scored) in enumerate(zip(claims, ranked, strict=True)):
         if not scored or picker is None:
@@ -1159,42 +1109,21 @@ def _claim_verdicts(
 class _EvidencePicker:
     """Picks verbatim quotes from the best windows of a claim (see the module doc, step 3)."""
 
-    def __init__(self, transcript: Transcript, members: Sequence[tuple[_Piece, ...]], config: AlignConfig):
-        self.transcript = transcript
-        self.members = members
+    def __init__(self, episode: Episode, config: AlignConfig):
+        self.transcript = episode.transcript
+        self.members = episode.window_members
         self.config = config
-        self.chapters = {c.index: c.title for c in transcript.chapters}
-        # Every sentence of every piece, numbered once.
-        self.piece_ids: dict[int, int] = {}
-        self.sentence_row: dict[tuple[int, int], int] = {}
-        self.sentence_texts: list[str] = []
-        for window_pieces in members:
-            for piece in window_pieces:
-                if id(piece) in self.piece_ids:
-                    continue
-                pid = self.piece_ids[id(piece)] = len(self.piece_ids)
-                for si, (a, b) in enumerate(piece.sentences):
-                    self.sentence_row[(pid, si)] = len(self.sentence_texts)
-                    self.sentence_texts.append(transcript.text[piece.words[a][0] : piece.words[b - 1][1]])
+        self.chapters = {c.index: c.title for c in self.transcript.chapters}
+        # Every sentence of every piece, numbered once and embedded once (the Episode's).
+        numbered = episode.evidence_sentences
+        self.piece_ids = numbered.piece_ids
+        self.sentence_row = numbered.rows
         self.sentence_matrix = np.zeros((0, 1), np.float32)
         self.sentence_cache_hit: bool | None = None
-
-    def embed_sentences(self, encoder: Any | None) -> None:
-        """Embed all transcript sentences through the disk cache: every summary of the same
-        episode reuses them."""
-        if not self.sentence_texts:
-            return
-        embedded = embed_texts(
-            self.sentence_texts,
-            kind="sentences",
-            encoder=encoder,
-            cache_dir=self.config.cache_dir,
-            use_cache=self.config.use_cache,
-            config_key=self.config.window_key(),
-            batch_size=self.config.retrieval.encode_batch_size,
-        )
-        self.sentence_matrix = embedded.matrix
-        self.sentence_cache_hit = embedded.cache_hit
+        if numbered.texts:
+            embedded = episode.embed_evidence_sentences()
+            self.sentence_matrix = embedded.matrix
+            self.sentence_cache_hit = embedded.cache_hit
 
     def evidence(
         self, claim: Claim, query: np.ndarray, scored: Sequence[tuple[RetrievalHit, PairScore]]

@@ -11,7 +11,9 @@
 ``evaluate`` composes the same Hydra config as ``python -m harness run`` (``configs/``), with the
 inputs and any overrides on top, and runs the same pipeline. An ``Evaluator`` keeps the loaded
 verifier between calls (the MiniLM encoder, spaCy and BERTScore are loaded once per process by
-``harness.models`` / ``harness.lexical``), so a second ``evaluate`` loads no model again.
+``harness.models`` / ``harness.lexical``), so a second ``evaluate`` loads no model again, and its
+embedding cache (``harness.cache``; the process-wide one unless given), so a second summary of
+the same transcript reuses its ``Episode`` and encodes no transcript sentence again.
 """
 
 from __future__ import annotations
@@ -48,9 +50,11 @@ _LOOKS_LIKE_PATH = re.compile(r"^[^\s]+\.[A-Za-z0-9]{1,5}$")
 @dataclass
 class Evaluator:
     """Runs the pipeline and keeps each built verifier, keyed by its ``model`` config, so that
-    repeated evaluations reuse the loaded model."""
+    repeated evaluations reuse the loaded model, and the embedding cache that holds each
+    transcript's ``Episode`` (``None``: the process-wide ``harness.cache.default_cache()``)."""
 
     verifiers: dict[str, Any] = field(default_factory=dict)
+    cache: Any | None = None
 
     def verifier(self, model_cfg: Mapping[str, Any]) -> Any:
         """The verifier for ``model_cfg``, built on first use."""
@@ -101,7 +105,7 @@ class Evaluator:
         items += overrides_from(overrides)
         items += overrides_from({key.replace("__", "."): value for key, value in options.items()})
         config = plain_config(compose_config(items))
-        return run_pipeline(config, verifiers=self.verifier)
+        return run_pipeline(config, verifiers=self.verifier, cache=self.cache)
 
 
 _DEFAULT = Evaluator()

@@ -33,22 +33,18 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
 from harness.errors import ConfigError
 from harness.formats.base import split_sentences
-from harness.metrics import METRICS, MetricInputs
-from harness.segmentation import (
-    SegmentationConfig,
-    TranscriptSentence,
-    auto_chapters,
-    embed_sentences,
-    transcript_sentences,
-)
+from harness.segmentation import SegmentationConfig, TranscriptSentence
 from harness.transcript import format_clock
 from harness.types import Chapter, MetricResult, Summary, Transcript, UnitVerdict
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.episode import Episode
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +286,14 @@ class CoverageResult:
         raise KeyError(full)
 
     @property
+    def key_point_texts(self) -> tuple[str, ...]:
+        """The key points' texts chapter by chapter, most central first (what lexical's
+        BERTScore recall is computed over)."""
+        order = {c.index: i for i, c in enumerate(self.chapter_defs)}
+        ranked = sorted(self.key_points, key=lambda k: (order.get(k.chapter_index, len(order)), k.rank))
+        return tuple(k.text for k in ranked)
+
+    @property
     def missed_chapters(self) -> tuple[ChapterCoverage, ...]:
         """Scored chapters the summary does not cover at all (label ``none``)."""
         return tuple(c for c in self.chapters if c.label == "none")
@@ -407,57 +411,38 @@ class SourceUnits:
     excluded: Mapping[int, str | None]
 
 
-_SOURCE_CACHE: dict[str, SourceUnits] = {}
-_SOURCE_CACHE_MAX = 8
+def as_episode(source: Episode | Transcript, conf: CoverageConfig, encoder: Any | None = None) -> Episode:
+    """``source`` if it is an ``Episode`` built for ``conf``; a transcript's Episode otherwise.
+
+    Raises:
+        ConfigError: an Episode built with other sentence or chapter settings.
+    """
+    from harness.episode import Episode, build_episode, require_source
+
+    if isinstance(source, Episode):
+        require_source(source, conf)
+        return source
+    return build_episode(source, coverage=conf, encoder=encoder)
 
 
-def _source_key(transcript: Transcript, cfg: CoverageConfig, encoder: Any | None) -> str:
-    parts = {
-        "sha": transcript.sha256,
-        "n": len(transcript.text),
-        "chapters": [(c.title, c.start_s, c.end_s, c.char_start, c.char_end) for c in transcript.chapters],
-        "sponsors": [(s.char_start, s.char_end, s.start_s, s.end_s) for s in transcript.sponsor_segments],
-        "cfg": cfg.key(),
-        "encoder": None if encoder is None else id(encoder),
-    }
-    return json.dumps(parts, sort_keys=True, default=str)
-
-
-def source_units(transcript: Transcript, cfg: CoverageConfig | Mapping[str, Any] | None = None, *, encoder: Any | None = None) -> SourceUnits:
-    """Sentences, embeddings, chapters and key points of ``transcript`` (cached in-process)."""
+def source_units(
+    episode: Episode | Transcript, cfg: CoverageConfig | Mapping[str, Any] | None = None, *, encoder: Any | None = None
+) -> SourceUnits:
+    """Sentences, embeddings, chapters and key points of the episode (from ``episode``, or from
+    a transcript whose Episode is built here)."""
     conf = CoverageConfig.from_mapping(cfg)
-    key = _source_key(transcript, conf, encoder)
-    if key in _SOURCE_CACHE:
-        return _SOURCE_CACHE[key]
-    sentences = transcript_sentences(transcript, conf.max_sentence_words)
-    embeddings = embed_sentences(
-        [s.text for s in sentences], encoder=encoder, cache_dir=conf.cache_dir, use_cache=conf.use_cache
-    )
-    if conf.segmentation == "auto" or not transcript.chapters:
-        mask = np.array([not s.is_sponsor for s in sentences], dtype=bool)
-        chapters = auto_chapters(
-            transcript,
-            conf.auto_segmentation,
-            sentences=sentences,
-            embeddings=embeddings[mask] if len(sentences) else embeddings,
-        )
-        segmentation = "auto"
-    else:
-        chapters = transcript.chapters
-        segmentation = "chapters"
-    chapter_of = np.full(len(sentences), -1, dtype=int)
-    for i, s in enumerate(sentences):
-        for ch in reversed(chapters):
-            if ch.char_start <= s.char_start:
-                chapter_of[i] = ch.index
-                break
+    ep = as_episode(episode, conf, encoder)
+    transcript = ep.transcript
+    sentences = ep.sentences
+    embeddings = ep.sentence_embeddings if sentences else np.zeros((0, 384), dtype=np.float32)
+    chapters, segmentation, chapter_of = ep.chapters, ep.segmentation, ep.chapter_of
     space = _centrality_space(embeddings, [not s.is_sponsor for s in sentences], conf.key_points.center)
     kps: dict[int, tuple[KeyPoint, ...]] = {}
     kp_rows: dict[int, tuple[int, ...]] = {}
     weights: dict[int, tuple[float, float]] = {}
     excluded: dict[int, str | None] = {}
     for ch in chapters:
-        rows = [i for i in range(len(sentences)) if chapter_of[i] == ch.index]
+        rows = [int(i) for i in np.nonzero(chapter_of == ch.index)[0]]
         content_rows = [i for i in rows if not sentences[i].is_sponsor]
         weight_s, sponsor_share = _chapter_weight(transcript, ch, [sentences[i] for i in rows], conf)
         weights[ch.index] = (weight_s, sponsor_share)
@@ -492,7 +477,7 @@ def source_units(transcript: Transcript, cfg: CoverageConfig | Mapping[str, Any]
             )
             for rank, (r, c) in enumerate(chosen)
         )
-    built = SourceUnits(
+    return SourceUnits(
         sentences=sentences,
         embeddings=embeddings,
         chapters=tuple(chapters),
@@ -503,10 +488,6 @@ def source_units(transcript: Transcript, cfg: CoverageConfig | Mapping[str, Any]
         weights=weights,
         excluded=excluded,
     )
-    if len(_SOURCE_CACHE) >= _SOURCE_CACHE_MAX:
-        _SOURCE_CACHE.pop(next(iter(_SOURCE_CACHE)))
-    _SOURCE_CACHE[key] = built
-    return built
 
 
 def _chapter_weight(
@@ -619,7 +600,7 @@ def summary_items(summary: Summary, unit_verdicts: Sequence[UnitVerdict], cfg: C
 
 
 def compute_coverage(
-    transcript: Transcript,
+    episode: Episode | Transcript,
     summary: Summary,
     unit_verdicts: Sequence[UnitVerdict] = (),
     cfg: CoverageConfig | Mapping[str, Any] | None = None,
@@ -629,7 +610,8 @@ def compute_coverage(
     """Per-chapter and summary-level coverage of ``summary`` over ``transcript``.
 
     Args:
-        transcript: the parsed transcript, sponsor segments marked.
+        episode: the ``Episode`` (built with this coverage config), or the parsed transcript
+            with sponsor segments marked, whose Episode is built here.
         summary: the parsed summary.
         unit_verdicts: alignment verdicts; empty means alignment did not run (key points are
             then matched by similarity to the summary's units only, and a note says so).
@@ -640,10 +622,12 @@ def compute_coverage(
         ConfigError: an invalid coverage setting.
     """
     conf = CoverageConfig.from_mapping(cfg)
-    src = source_units(transcript, conf, encoder=encoder)
+    ep = as_episode(episode, conf, encoder)
+    transcript = ep.transcript
+    src = source_units(ep, conf)
     used_verdicts = bool(unit_verdicts)
     items = summary_items(summary, unit_verdicts, conf)
-    item_emb = embed_sentences([it.text for it in items], encoder=encoder, cache_dir=conf.cache_dir, use_cache=False)
+    item_emb = _embed_summary_texts(ep, [it.text for it in items])
 
     # (a) key points matched by similarity
     kp_all: list[KeyPoint] = []
@@ -721,7 +705,7 @@ def compute_coverage(
         )
 
     pairs, n_pairs, n_total = _redundancy(items, item_emb, conf)
-    locations = _unit_locations(summary, src, encoder, conf)
+    locations = _unit_locations(summary, src, ep, conf)
     notes = _notes(src, records, used_verdicts, transcript)
     metrics = _summary_metrics(records, kp_all, n_pairs, n_total, used_verdicts, notes, conf)
     return CoverageResult(
@@ -773,19 +757,44 @@ def _redundancy(items: Sequence[SummaryItem], emb: np.ndarray, cfg: CoverageConf
     return pairs, len(hit), len(vals)
 
 
-def _unit_locations(summary: Summary, src: SourceUnits, encoder: Any | None, cfg: CoverageConfig) -> tuple[UnitLocation, ...]:
+def _embed_summary_texts(ep: Episode, texts: Sequence[str]) -> np.ndarray:
+    """Summary-side texts through the episode's cache (memory only: they change per summary)."""
+    return ep.cache.embed(
+        texts, kind="summary", encoder=ep.encoder, use_disk=False, batch_size=ep.batch_size
+    ).matrix
+
+
+_SIM_BLOCK_ROWS = 4096  # transcript sentences per block of the unit x sentence similarities
+
+
+def best_matches(queries: np.ndarray, rows: np.ndarray, block: int = _SIM_BLOCK_ROWS) -> tuple[np.ndarray, np.ndarray]:
+    """For each query row, the index of its most similar row of ``rows`` (first on ties) and that
+    cosine, computed over blocks of ``rows`` so that no (queries x rows) matrix is held at once."""
+    n = len(queries)
+    best = np.zeros(n, dtype=np.int64)
+    best_cos = np.full(n, -np.inf, dtype=np.float32)
+    for lo in range(0, len(rows), block):
+        sims = queries @ rows[lo : lo + block].T
+        arg = sims.argmax(axis=1)
+        val = sims[np.arange(n), arg]
+        better = val > best_cos  # strict: an earlier block wins ties, as one argmax would
+        best[better] = arg[better] + lo
+        best_cos[better] = val[better]
+    return best, best_cos
+
+
+def _unit_locations(summary: Summary, src: SourceUnits, ep: Episode, cfg: CoverageConfig) -> tuple[UnitLocation, ...]:
     units = [u for u in summary.content_units if u.text_plain.strip()]
     if not units or not len(src.sentences):
         return ()
     texts = [" ".join(u.text_plain.split()[: cfg.max_sentence_words]) for u in units]
-    emb = embed_sentences(texts, encoder=encoder, cache_dir=cfg.cache_dir, use_cache=False)
-    sims = emb @ src.embeddings.T
-    best = sims.argmax(axis=1)
+    emb = _embed_summary_texts(ep, texts)
+    best, best_cos = best_matches(emb, src.embeddings)
     out = []
-    for u, b, row in zip(units, best, sims):
+    for u, b, cos in zip(units, best, best_cos):
         s = src.sentences[int(b)]
         ci = int(src.chapter_of[int(b)])
-        out.append(UnitLocation(u.unit_id, s.time_s, float(row[int(b)]), ci if ci >= 0 else None, s.is_sponsor, s.char_start))
+        out.append(UnitLocation(u.unit_id, s.time_s, float(cos), ci if ci >= 0 else None, s.is_sponsor, s.char_start))
     return tuple(out)
 
 
@@ -879,30 +888,3 @@ def _summary_metrics(
             "Number of summary item pairs that restate each other (see coverage.redundant_pairs in report.json).",
         ),
     )
-
-
-# ----------------------------------------------------------------------------------------------
-# Metric group
-# ----------------------------------------------------------------------------------------------
-
-
-def _config_from_inputs(inputs: MetricInputs) -> CoverageConfig:
-    """The ``coverage`` settings carried by ``inputs`` (an attribute ``config``/``cfg`` holding
-    the run config, or ``coverage_config``), else the defaults (= ``configs/coverage/default.yaml``)."""
-    direct = getattr(inputs, "coverage_config", None)
-    if direct is not None:
-        return CoverageConfig.from_mapping(direct)
-    for attr in ("config", "cfg"):
-        run_cfg = getattr(inputs, attr, None)
-        if isinstance(run_cfg, Mapping) and run_cfg.get("coverage") is not None:
-            return CoverageConfig.from_mapping(run_cfg["coverage"])
-    return CoverageConfig()
-
-
-@METRICS.register("coverage")
-def coverage_metric_group(inputs: MetricInputs) -> tuple[MetricResult, ...]:
-    """Chapter-, time- and key-point coverage and redundancy (``compute_coverage``)."""
-    if inputs.coverage is not None:
-        return inputs.coverage.metrics
-    result = compute_coverage(inputs.transcript, inputs.summary, inputs.unit_verdicts, _config_from_inputs(inputs))
-    return result.metrics

@@ -42,14 +42,17 @@ import re
 from collections import Counter
 from itertools import accumulate
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
+from harness.cache import EmbeddingCache, default_cache
 from harness.errors import ConfigError
 from harness.formats.base import split_sentences
-from harness.metrics import METRICS, MetricInputs
 from harness.types import MetricResult, Summary, Transcript
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.episode import Episode
 
 log = logging.getLogger(__name__)
 
@@ -121,17 +124,26 @@ class LexicalConfig:
         try:
             built = cls(**data)
         except TypeError as exc:
-            raise ConfigError(f"coverage.lexical: {exc}") from None
+            raise ConfigError(f"lexical: {exc}") from None
         if not 8 <= built.bertscore_max_tokens <= 512:
-            raise ConfigError("coverage.lexical.bertscore_max_tokens must be in [8, 512] (MiniLM reads 512 positions)")
+            raise ConfigError("lexical.bertscore_max_tokens must be in [8, 512] (MiniLM reads 512 positions)")
         if built.bertscore_model_type is None:
             if built.bertscore_num_layers is None or not 1 <= built.bertscore_num_layers <= 6:
-                raise ConfigError("coverage.lexical.bertscore_num_layers must be in [1, 6] (MiniLM-L6)")
+                raise ConfigError("lexical.bertscore_num_layers must be in [1, 6] (MiniLM-L6)")
         elif built.bertscore_num_layers is not None and built.bertscore_num_layers < 1:
-            raise ConfigError("coverage.lexical.bertscore_num_layers must be >= 1 (or null: bert_score's default)")
+            raise ConfigError("lexical.bertscore_num_layers must be >= 1 (or null: bert_score's default)")
         if built.bertscore_batch_size < 1:
-            raise ConfigError("coverage.lexical.bertscore_batch_size must be >= 1")
+            raise ConfigError("lexical.bertscore_batch_size must be >= 1")
         return built
+
+
+def lexical_config(run_cfg: Mapping[str, Any]) -> LexicalConfig:
+    """The lexical settings of a run config: its ``lexical`` node, else ``coverage.lexical``
+    (where they lived before they got a node of their own)."""
+    node = run_cfg.get("lexical")
+    if node is None:
+        node = (run_cfg.get("coverage") or {}).get("lexical")
+    return LexicalConfig.from_mapping(node)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -470,26 +482,32 @@ class ChunkedBertScore:
     longest_input: int
 
 
-_TOKEN_EMB: dict[tuple[int, int, str], tuple[Any, Any]] = {}
-_TOKEN_EMB_MAX = 4096
-
-
-def token_embeddings(scorer: Any, texts: Sequence[str], batch_size: int = 32) -> list[tuple[Any, Any]]:
+def token_embeddings(
+    scorer: Any, texts: Sequence[str], batch_size: int = 32, *, cache: EmbeddingCache | None = None
+) -> list[tuple[Any, Any]]:
     """Per text: its L2-normalised word-piece embeddings ``(n, d)`` from ``scorer``'s model and
     BERTScore's token weights ``(n,)`` (``[CLS]``/``[SEP]`` 0, the rest equal, summing to 1), as
     ``bert_score`` computes them without idf. Texts are embedded in length-sorted batches (no
-    padding to the longest text of all) and kept in-process, so transcript chunks are embedded
-    once per process however many summaries are scored."""
+    padding to the longest text of all) and kept in the embedding cache's ``bertscore-tokens``
+    store (``cache``, default the process-wide one), so transcript chunks are embedded once per
+    process however many summaries are scored."""
     import torch
     from bert_score.utils import get_bert_embedding
 
+    store = (cache if cache is not None else default_cache()).store("bertscore-tokens", 4096)
     tokenizer = scorer._tokenizer
     model_key = (id(scorer._model), int(getattr(scorer, "_num_layers", 0) or 0))
 
     def key(text: str) -> tuple[int, int, str]:
         return (*model_key, text)
 
-    missing = sorted({t for t in texts if key(t) not in _TOKEN_EMB}, key=lambda t: (len(t), t))
+    wanted = len(set(texts))
+    found: dict[str, tuple[Any, Any]] = {}
+    for t in set(texts):
+        hit = store.get(key(t))
+        if hit is not None:
+            found[t] = hit
+    missing = sorted({t for t in texts if t not in found}, key=lambda t: (len(t), t))
     idf: dict[int, float] = _IdfDict(tokenizer)
     for i in range(0, len(missing), batch_size):
         batch = missing[i : i + batch_size]
@@ -500,11 +518,10 @@ def token_embeddings(scorer: Any, texts: Sequence[str], batch_size: int = 32) ->
             e = e / e.norm(dim=-1, keepdim=True)
             w = weights[j, :n].float()
             w = w / w.sum() if float(w.sum()) > 0 else w
-            if len(_TOKEN_EMB) >= _TOKEN_EMB_MAX:
-                _TOKEN_EMB.pop(next(iter(_TOKEN_EMB)))
-            _TOKEN_EMB[key(text)] = (e.detach(), w.detach())
+            found[text] = (e.detach(), w.detach())
+            store.put(key(text), found[text], keep=wanted)
     with torch.no_grad():
-        return [_TOKEN_EMB[key(t)] for t in texts]
+        return [found[t] for t in texts]
 
 
 class _IdfDict(dict):
@@ -521,39 +538,51 @@ def best_precision(queries: Sequence[tuple[Any, Any]], targets: Sequence[tuple[A
     """For each query text, the highest BERTScore precision P(query -> target) over the targets:
     sum over the query's word pieces of weight x best cosine to any word piece of the target
     (padding counts as cosine 0, as in ``bert_score``). Since P(a -> b) is R(b <- a), this is
-    also each query's best recall when the query is taken as the reference."""
+    also each query's best recall when the query is taken as the reference.
+
+    Memory stays bounded whatever the number of targets: a target given twice (the same
+    embedding object) is scored once (a maximum does not change), and targets are taken in
+    blocks of at most ``_TARGET_BLOCK_PIECES`` padded word pieces, queries in blocks of
+    ``_BLOCK_PIECES``, so no queries x all-targets similarity matrix is ever held."""
     import torch
 
     if not queries or not targets:
         return []
-    dim = targets[0][0].shape[1]
-    longest = max(e.shape[0] for e, _ in targets)
-    padded = torch.zeros(len(targets), longest, dim)
-    for i, (e, _) in enumerate(targets):
-        padded[i, : e.shape[0]] = e
-    flat = padded.reshape(-1, dim).T.contiguous()  # (d, targets * pieces)
-    out: list[float] = []
+    unique = list({id(t): t for t in targets}.values())
+    dim = unique[0][0].shape[1]
+    longest = max(e.shape[0] for e, _ in unique)
+    per_block = max(1, _TARGET_BLOCK_PIECES // longest)
+    best_of = [float("-inf")] * len(queries)
     with torch.no_grad():
-        block: list[tuple[Any, Any]] = []
-        size = 0
-        for q in [*queries, None]:
-            if q is not None and (not block or size + q[0].shape[0] <= _BLOCK_PIECES):
-                block.append(q)
-                size += q[0].shape[0]
-                continue
-            if block:  # one matrix product for a block of queries
-                stacked = torch.cat([e for e, _ in block])
-                best = (stacked @ flat).view(stacked.shape[0], len(targets), longest).max(dim=2).values
-                start = 0
-                for e, w in block:
-                    n = e.shape[0]
-                    out.append(float((best[start : start + n] * w.unsqueeze(1)).sum(dim=0).max()))
-                    start += n
-            block, size = ([q], q[0].shape[0]) if q is not None else ([], 0)
-    return out
+        for t_lo in range(0, len(unique), per_block):
+            chunk = unique[t_lo : t_lo + per_block]
+            padded = torch.zeros(len(chunk), longest, dim)
+            for i, (e, _) in enumerate(chunk):
+                padded[i, : e.shape[0]] = e
+            flat = padded.reshape(-1, dim).T.contiguous()  # (d, block targets * pieces)
+            block: list[int] = []
+            size = 0
+            for qi in [*range(len(queries)), None]:
+                if qi is not None and (not block or size + queries[qi][0].shape[0] <= _BLOCK_PIECES):
+                    block.append(qi)
+                    size += queries[qi][0].shape[0]
+                    continue
+                if block:  # one matrix product for a block of queries against a block of targets
+                    stacked = torch.cat([queries[k][0] for k in block])
+                    best = (stacked @ flat).view(stacked.shape[0], len(chunk), longest).max(dim=2).values
+                    start = 0
+                    for k in block:
+                        e, w = queries[k]
+                        n = e.shape[0]
+                        value = float((best[start : start + n] * w.unsqueeze(1)).sum(dim=0).max())
+                        best_of[k] = max(best_of[k], value)
+                        start += n
+                block, size = ([qi], queries[qi][0].shape[0]) if qi is not None else ([], 0)
+    return best_of
 
 
-_BLOCK_PIECES = 512  # query word pieces per matrix product (~45 MB of similarities on the reference)
+_TARGET_BLOCK_PIECES = 32_768  # padded target word pieces per block (~50 MB of embeddings)
+_BLOCK_PIECES = 512  # query word pieces per matrix product (<= 64 MB of similarities per target block)
 
 
 def chunked_bertscore(
@@ -598,27 +627,32 @@ def chunked_bertscore(
 
 
 def compute_lexical(
-    transcript: Transcript,
+    episode: Episode | Transcript,
     summary: Summary,
     cfg: LexicalConfig | Mapping[str, Any] | None = None,
     *,
-    coverage_cfg: Any | None = None,
+    key_points: Sequence[str] = (),
     scorer: Any | None = None,
 ) -> tuple[MetricResult, ...]:
-    """ROUGE, BERTScore, compression and extractive-fragment metrics of ``summary`` vs ``transcript``.
+    """ROUGE, BERTScore, compression and extractive-fragment metrics of ``summary`` vs the transcript.
 
     Args:
-        transcript: the parsed transcript with sponsor segments marked.
+        episode: the ``Episode`` (its conversation sentences), or a parsed transcript with
+            sponsor segments marked.
         summary: the parsed summary.
-        cfg: ``LexicalConfig``, the ``coverage.lexical`` mapping, or the ``coverage`` mapping.
-        coverage_cfg: the coverage settings whose key points BERTScore recall uses (defaults to
-            ``cfg`` when it is a ``coverage`` mapping, else the coverage defaults).
+        cfg: ``LexicalConfig``, the ``lexical`` mapping, or a mapping holding one (``coverage``).
+        key_points: the episode's key points (the coverage stage's ``CoverageResult.key_point_texts``),
+            whose BERTScore recall against the summary is ``lexical.bertscore.recall``; none:
+            the recall is not available.
         scorer: a ``BERTScorer``-like object (tests); the MiniLM scorer when ``None``.
     """
+    from harness.episode import Episode
+
     conf = LexicalConfig.from_mapping(cfg)
-    if coverage_cfg is None and isinstance(cfg, Mapping) and "lexical" in cfg:
-        coverage_cfg = {k: v for k, v in cfg.items() if k != "lexical"}
-    t_sents = transcript_content_sentences(transcript)
+    if isinstance(episode, Episode) and episode.sentence_words == 80:
+        t_sents = [s.text for s in episode.sentences if not s.is_sponsor]
+    else:
+        t_sents = transcript_content_sentences(episode.transcript if isinstance(episode, Episode) else episode)
     s_sents = summary_content_sentences(summary)
     t_words = sum(len(s.split()) for s in t_sents)
     s_words = sum(len(s.split()) for s in s_sents)
@@ -633,11 +667,10 @@ def compute_lexical(
         out.append(MetricResult(f"lexical.{key}.precision", round(p, 6), True, f"ROUGE {names[key]} precision: share of the summary's words found in the transcript.", note))
 
     if conf.bertscore:
-        kp_texts = _key_point_texts(transcript, coverage_cfg)
         bs = chunked_bertscore(
             t_sents,
             s_sents,
-            kp_texts,
+            list(key_points),
             scorer=scorer,
             max_tokens=conf.bertscore_max_tokens,
             num_layers=conf.bertscore_num_layers,
@@ -805,34 +838,3 @@ def compute_reference_scores(
                 )
             )
     return tuple(out)
-
-
-def _key_point_texts(transcript: Transcript, coverage_cfg: Any | None) -> list[str]:
-    from harness.coverage import source_units
-
-    src = source_units(transcript, coverage_cfg)
-    return [kp.text for ch in src.chapters for kp in src.key_points.get(ch.index, ())]
-
-
-def _config_from_inputs(inputs: MetricInputs) -> Mapping[str, Any] | None:
-    direct = getattr(inputs, "coverage_config", None)
-    if direct is not None:
-        return direct
-    for attr in ("config", "cfg"):
-        run_cfg = getattr(inputs, attr, None)
-        if isinstance(run_cfg, Mapping) and run_cfg.get("lexical") is not None:  # its own group since 0.2
-            return {**dict(run_cfg.get("coverage") or {}), "lexical": run_cfg["lexical"]}
-        if isinstance(run_cfg, Mapping) and run_cfg.get("coverage") is not None:
-            return run_cfg["coverage"]
-    return None
-
-
-@METRICS.register("lexical")
-def lexical_metric_group(inputs: MetricInputs) -> tuple[MetricResult, ...]:
-    """ROUGE, chunked BERTScore, compression ratio and extractive fragments (``compute_lexical``)."""
-    cfg = _config_from_inputs(inputs)
-    out = compute_lexical(inputs.transcript, inputs.summary, cfg, coverage_cfg=None if cfg is None else {k: v for k, v in dict(cfg).items() if k != "lexical"})
-    if inputs.reference is not None:
-        out += compute_reference_scores(inputs.summary, inputs.reference, cfg)
-    return out
-

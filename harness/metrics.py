@@ -8,11 +8,13 @@ description), and every emission goes through ``metric(name, value)``, which fil
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+from harness import coverage as coverage_stage
+from harness import lexical as lexical_stage
+from harness.episode import Episode
 from harness.errors import HarnessError
 from harness.registry import Registry
 from harness.types import VERDICTS, Flag, MetricResult, Severity, StrEnum, Summary, Transcript, UnitKind, UnitVerdict, VerdictLabel
@@ -172,19 +174,32 @@ def metric(name: str, value: float | None, *, description: str | None = None, no
 
 @dataclass(frozen=True)
 class MetricInputs:
-    """What metric groups may read: the parsed inputs, the alignment verdicts and the flags."""
+    """What metric groups may read: the parsed inputs, the stages' results and each stage's own
+    config node.
+
+    Attributes:
+        transcript: the parsed transcript.
+        summary: the parsed summary.
+        unit_verdicts: the alignment verdicts (empty when alignment did not run).
+        flags: the flags.
+        config: the run config (the ``flags`` group reads which detectors ran).
+        coverage: the coverage stage's ``CoverageResult``; computed by the group when ``None``.
+        reference: a human reference summary (``reference.path``), if given.
+        episode: the run's ``Episode`` (built from ``transcript`` when ``None`` and needed).
+        coverage_config: the ``coverage`` node (``CoverageConfig`` or mapping; defaults when ``None``).
+        lexical_config: the ``lexical`` node (``LexicalConfig`` or mapping; defaults when ``None``).
+    """
 
     transcript: Transcript
     summary: Summary
     unit_verdicts: tuple[UnitVerdict, ...] = ()
     flags: tuple[Flag, ...] = ()
     config: Mapping[str, Any] = field(default_factory=dict)
-    coverage: Any | None = None  # a precomputed harness.coverage.CoverageResult, if any
-    reference: Summary | None = None  # a human reference summary (reference.path), if given
-
-
-# Groups defined in heavier modules, imported only when a config asks for them.
-_GROUP_MODULES = {"coverage": "harness.coverage", "lexical": "harness.lexical"}
+    coverage: Any | None = None
+    reference: Summary | None = None
+    episode: Episode | None = None
+    coverage_config: Any | None = None
+    lexical_config: Any | None = None
 
 
 MetricGroup = Callable[[MetricInputs], tuple[MetricResult, ...]]
@@ -299,7 +314,39 @@ def compute_metrics(names: Sequence[str], inputs: MetricInputs) -> tuple[MetricR
     """Run the named metric groups in order and concatenate their results."""
     results: list[MetricResult] = []
     for name in names:
-        if name in _GROUP_MODULES and name not in METRICS:
-            importlib.import_module(_GROUP_MODULES[name])
         results.extend(METRICS.get(name)(inputs))
     return tuple(results)
+
+
+def _coverage_result(inputs: MetricInputs) -> Any:
+    """The coverage result of ``inputs``, computed from its episode when the stage did not run."""
+    if inputs.coverage is not None:
+        return inputs.coverage
+    source = inputs.episode if inputs.episode is not None else inputs.transcript
+    return coverage_stage.compute_coverage(source, inputs.summary, inputs.unit_verdicts, inputs.coverage_config)
+
+
+@METRICS.register("coverage")
+def coverage_metric_group(inputs: MetricInputs) -> tuple[MetricResult, ...]:
+    """Chapter-, time- and key-point coverage and redundancy (``harness.coverage.compute_coverage``)."""
+    return _coverage_result(inputs).metrics
+
+
+@METRICS.register("lexical")
+def lexical_metric_group(inputs: MetricInputs) -> tuple[MetricResult, ...]:
+    """ROUGE, chunked BERTScore, compression ratio and extractive fragments
+    (``harness.lexical.compute_lexical``); BERTScore recall is over the coverage key points."""
+    conf = lexical_stage.LexicalConfig.from_mapping(inputs.lexical_config)
+    key_points: Sequence[str] = ()
+    if conf.bertscore:
+        if inputs.coverage is not None:
+            key_points = inputs.coverage.key_point_texts
+        else:
+            source = inputs.episode if inputs.episode is not None else inputs.transcript
+            src = coverage_stage.source_units(source, inputs.coverage_config)
+            key_points = [kp.text for ch in src.chapters for kp in src.key_points.get(ch.index, ())]
+    source = inputs.episode if inputs.episode is not None else inputs.transcript
+    out = lexical_stage.compute_lexical(source, inputs.summary, conf, key_points=key_points)
+    if inputs.reference is not None:
+        out += lexical_stage.compute_reference_scores(inputs.summary, inputs.reference, conf)
+    return out

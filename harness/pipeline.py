@@ -12,7 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
+from harness.cache import EmbeddingCache
+from harness.episode import Episode, build_episode
 from harness.formats import FormatOptions, load_summary
+from harness.lexical import lexical_config
 from harness.metrics import MetricInputs, compute_metrics
 from harness.models import MINILM_ID, SPACY_ID
 from harness.signature import build_signature
@@ -48,7 +51,9 @@ def _stage(name: str, timings: dict[str, float]) -> Iterator[None]:
         log.info("stage %s: %.3f s", name, timings[name])
 
 
-def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = None) -> RunResult:
+def run_pipeline(
+    cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = None, cache: EmbeddingCache | None = None
+) -> RunResult:
     """Run every configured stage on one (transcript, summary) pair.
 
     Args:
@@ -57,6 +62,9 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
         verifiers: builds the verifier from the ``model`` config (default
             ``harness.backends.build_verifier``); the Python API passes a cached one so repeated
             runs reuse a loaded model.
+        cache: the embedding cache that builds and keeps the ``Episode`` (default: the
+            process-wide ``harness.cache.default_cache()``, so each transcript sentence is
+            encoded once per process).
 
     Raises:
         HarnessError: a bad input file or config value (the CLI turns it into one line).
@@ -75,9 +83,6 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
         )
     with _stage("sponsors", timings):
         transcript = mark_sponsors(transcript, sponsor_config_from_mapping(cfg.get("sponsors", {})))
-    if not transcript.chapters and t_cfg.get("auto_chapters", False):
-        with _stage("auto_chapters", timings):
-            transcript = _auto_chapters(transcript, cfg)
     with _stage("parse_summary", timings):
         options = FormatOptions(
             split=s_cfg.get("split", "sentence"),
@@ -85,6 +90,19 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
         )
         summary = load_summary(resolve_input(s_cfg["path"]), s_cfg["format"], options, max_bytes=max_bytes)
     transcript = _with_video_url(transcript, t_cfg, resolve_input(t_cfg["path"]), resolve_input(s_cfg["path"]), max_bytes)
+    stages = cfg.get("stages", {}) or {}
+    metric_names = list(cfg.get("metrics", ["units", "consistency"]))
+    with _stage("episode", timings):
+        # The transcript read once: sentences, windows, (automatic) chapters; embeddings on use.
+        episode = build_episode(
+            transcript,
+            align=effective_align_config(cfg) if stages.get("align", True) else None,
+            coverage=cfg.get("coverage") or {},
+            score_chapters="coverage" in metric_names or "lexical" in metric_names,
+            auto_chapters=bool(t_cfg.get("auto_chapters", False)),
+            cache=cache,
+        )
+    transcript = episode.transcript
 
     reference = None
     ref_cfg = cfg.get("reference") or {}
@@ -97,12 +115,11 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
                 max_bytes=max_bytes,
             )
 
-    stages = cfg.get("stages", {}) or {}
     unit_verdicts: tuple[UnitVerdict, ...] = ()
     models: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     if stages.get("align", True):
-        unit_verdicts, models, extra["alignment"] = _claims_and_alignment(transcript, summary, cfg, timings, verifiers)
+        unit_verdicts, models, extra["alignment"] = _claims_and_alignment(episode, summary, cfg, timings, verifiers)
     quote_matches = {}
     if any(u.kind == "quote" for u in summary.content_units):
         from harness.quotes import apply_quote_verdicts, match_quotes
@@ -120,15 +137,14 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
         from harness.flags import detect_flags
 
         with _stage("flags", timings):
-            flags = detect_flags(transcript, summary, unit_verdicts, cfg.get("flags"), quote_matches=quote_matches)
+            flags = detect_flags(episode, summary, unit_verdicts, cfg.get("flags"), quote_matches=quote_matches)
 
-    metric_names = list(cfg.get("metrics", ["units", "consistency"]))
     coverage = None
     if "coverage" in metric_names:
         from harness.coverage import compute_coverage
 
         with _stage("coverage", timings):
-            coverage = compute_coverage(transcript, summary, unit_verdicts, cfg.get("coverage"))
+            coverage = compute_coverage(episode, summary, unit_verdicts, cfg.get("coverage") or {})
         extra["coverage"] = coverage.to_json()
 
     with _stage("metrics", timings):
@@ -142,6 +158,9 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
                 config=cfg,
                 coverage=coverage,
                 reference=reference,
+                episode=episode,
+                coverage_config=cfg.get("coverage") or {},
+                lexical_config=lexical_config(cfg),
             ),
         )
     extra["not_available"] = not_available_checks(transcript, summary, cfg)
@@ -152,9 +171,7 @@ def run_pipeline(cfg: Mapping[str, Any], *, verifiers: VerifierFactory | None = 
     if reference is not None:
         inputs["reference"] = {"sha256": reference.sha256, "format": reference.format}
     if "lexical" in metric_names:
-        from harness.lexical import LexicalConfig
-
-        lexical = LexicalConfig.from_mapping(cfg.get("lexical") if cfg.get("lexical") is not None else cfg.get("coverage"))
+        lexical = lexical_config(cfg)
         if lexical.bertscore:
             models["bertscore"] = lexical.bertscore_name()
     signature = build_signature(
@@ -189,7 +206,7 @@ def effective_align_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _claims_and_alignment(
-    transcript: Transcript,
+    episode: Episode,
     summary: Summary,
     cfg: Mapping[str, Any],
     timings: dict[str, float],
@@ -211,7 +228,7 @@ def _claims_and_alignment(
         claims = split_claims_from_config(summary.units, claims_cfg)
     with _stage("align", timings):
         alignment = align_summary(
-            transcript, summary.units, claims, verifier, effective_align_config(cfg), checkability=checkability,
+            episode, summary.units, claims, verifier, effective_align_config(cfg), checkability=checkability,
             progress=progress_enabled(cfg),
         )
     for name, seconds in alignment.timings.items():
@@ -243,23 +260,6 @@ def _with_video_url(transcript: Transcript, t_cfg: Mapping[str, Any], transcript
         log.info("video link %s (from the %s)", url, source)
         return replace(transcript, video_url=url)
     return transcript
-
-
-def _auto_chapters(transcript: Transcript, cfg: Mapping[str, Any]) -> Transcript:
-    """Chapters found by topic segmentation (``harness.segmentation.auto_chapters``, settings in
-    ``coverage.auto_segmentation``) for a transcript that has none; source ``auto``."""
-    from harness.segmentation import auto_chapters
-    from harness.transcript import with_chapters
-
-    coverage = cfg.get("coverage") or {}
-    align = cfg.get("align") or {}
-    chapters = auto_chapters(
-        transcript,
-        coverage.get("auto_segmentation"),
-        cache_dir=align.get("cache_dir"),
-        use_cache=bool(align.get("use_cache", True)),
-    )
-    return with_chapters(transcript, chapters, "auto") if chapters else transcript
 
 
 def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[str, Any]) -> list[dict[str, str]]:

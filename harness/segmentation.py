@@ -8,8 +8,7 @@ underneath:
   a sponsor flag (sponsor reads and non-content text such as a preface are marked, never scored);
   a run-on sentence longer than ``max_words`` is cut into word windows so no encoder input is
   ever truncated.
-* ``embed_sentences``: L2-normalised MiniLM embeddings, cached in-process and on disk (keyed by
-  the model and the exact texts).
+* ``embed_sentences``: L2-normalised MiniLM embeddings through the one cache (``harness.cache``).
 * ``auto_chapters``: chapters for a transcript that has none (or when ``segmentation: auto`` is
   configured), found TextTiling-style (Hearst 1997) from embeddings instead of word counts: at
   every turn boundary, the cosine between the mean embedding of the sentences in the
@@ -24,27 +23,21 @@ underneath:
 
 from __future__ import annotations
 
-import hashlib
-import io
 import logging
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from harness.errors import ConfigError
 from harness.formats.base import split_sentences
-from harness.textio import atomic_write_bytes
+from harness.cache import EmbeddingCache, default_cache
 from harness.types import Chapter, Transcript
 
 log = logging.getLogger(__name__)
 
-CACHE_ENV = "HARNESS_CACHE_DIR"
-DEFAULT_CACHE_DIR = "~/.cache/harness"
-_CACHE_FORMAT = 1
 _WORD = re.compile(r"\S+")
 
 # ----------------------------------------------------------------------------------------------
@@ -68,6 +61,8 @@ class TranscriptSentence:
         words: number of whitespace-separated words.
         is_question: ends with a question mark.
         is_sponsor: more than half of it lies in a sponsor segment.
+        chapter_index: the index of its chapter (set by ``harness.episode.build_episode``;
+            ``None`` before the first chapter or before chapters are known).
     """
 
     index: int
@@ -80,6 +75,7 @@ class TranscriptSentence:
     words: int
     is_question: bool
     is_sponsor: bool
+    chapter_index: int | None = None
 
 
 def transcript_sentences(transcript: Transcript, max_words: int = 80) -> tuple[TranscriptSentence, ...]:
@@ -133,24 +129,6 @@ def _word_windows(text: str, start: int, end: int, max_words: int) -> list[tuple
 # Embeddings
 # ----------------------------------------------------------------------------------------------
 
-_MEMORY: dict[str, np.ndarray] = {}
-_MEMORY_MAX = 16
-
-
-def resolve_cache_dir(value: str | os.PathLike[str] | None) -> Path:
-    """``value`` if set, else ``$HARNESS_CACHE_DIR``, else ``~/.cache/harness`` (as alignment)."""
-    chosen = value if value not in (None, "") else os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR
-    return Path(os.path.expanduser(str(chosen)))
-
-
-def _model_id(encoder: Any | None) -> str:
-    from harness.models import MINILM_ID
-
-    if encoder is None:
-        return MINILM_ID
-    return str(getattr(encoder, "model_id", f"{type(encoder).__module__}.{type(encoder).__qualname__}"))
-
-
 def embed_sentences(
     texts: Sequence[str],
     *,
@@ -158,62 +136,30 @@ def embed_sentences(
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
     batch_size: int = 64,
+    cache: EmbeddingCache | None = None,
 ) -> np.ndarray:
-    """``(len(texts), dim)`` float32 L2-normalised embeddings of ``texts``.
-
-    Kept in-process (so the transcript is encoded once per process however many summaries are
-    scored against it) and, with ``use_cache``, in ``<cache_dir>/embeddings/coverage-<hash>.npy``
-    named by the model id and the exact texts.
+    """``(len(texts), dim)`` float32 L2-normalised embeddings of ``texts``, through the one
+    embedding cache (``harness.cache``: in memory for the process, and with ``use_cache`` on disk
+    in ``<cache_dir>/embeddings/coverage-<hash>.npy`` named by the model id and the exact texts).
 
     Args:
         texts: the texts, in order.
         encoder: a ``SentenceTransformer``-like object with ``encode``; the cached MiniLM when
             ``None``.
-        cache_dir: see ``resolve_cache_dir``.
+        cache_dir: see ``harness.cache.resolve_cache_dir``.
         use_cache: read and write the on-disk cache.
         batch_size: texts per encoder batch.
+        cache: the embedding cache (default: the process-wide one).
     """
-    texts = list(texts)
-    model_id = _model_id(encoder)
-    digest = hashlib.sha256()
-    for part in (f"format={_CACHE_FORMAT}", "coverage-sentences", model_id, str(len(texts))):
-        digest.update(part.encode("utf-8") + b"\x00")
-    for text in texts:
-        digest.update(text.encode("utf-8") + b"\x00")
-    key = digest.hexdigest()[:40]
-    if key in _MEMORY:
-        return _MEMORY[key]
-    if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
-    path = resolve_cache_dir(cache_dir) / "embeddings" / f"coverage-{key}.npy"
-    matrix: np.ndarray | None = None
-    if use_cache and path.exists():
-        try:
-            loaded = np.load(path, allow_pickle=False)
-            if loaded.ndim == 2 and loaded.shape[0] == len(texts):
-                matrix = loaded.astype(np.float32)
-                log.info("coverage embedding cache hit: %s", path)
-        except (OSError, ValueError) as exc:
-            log.warning("coverage embedding cache %s is unreadable (%s); re-encoding", path, exc)
-    if matrix is None:
-        if encoder is None:
-            from harness.models import sentence_encoder
-
-            encoder = sentence_encoder()
-        vectors = encoder.encode(
-            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        matrix = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        matrix = matrix / np.where(norms > 0, norms, 1.0)
-        if use_cache:
-            buffer = io.BytesIO()
-            np.save(buffer, matrix, allow_pickle=False)
-            atomic_write_bytes(path, buffer.getvalue())
-    if len(_MEMORY) >= _MEMORY_MAX:
-        _MEMORY.pop(next(iter(_MEMORY)))
-    _MEMORY[key] = matrix
-    return matrix
+    return (cache if cache is not None else default_cache()).embed(
+        texts,
+        kind="coverage-sentences",
+        file_prefix="coverage",
+        encoder=encoder,
+        cache_dir=cache_dir,
+        use_disk=use_cache,
+        batch_size=batch_size,
+    ).matrix
 
 
 # ----------------------------------------------------------------------------------------------

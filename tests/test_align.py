@@ -26,6 +26,7 @@ from harness.align import (
     stem,
 )
 from harness.backends.base import PairScore, VerifyPair
+from harness.cache import default_cache
 from harness.claims import Checkability
 from harness.errors import ConfigError, HarnessError
 from harness.types import (
@@ -38,6 +39,14 @@ from harness.types import (
     Transcript,
     Verdict,
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_embedding_cache():
+    """Each test starts with an empty process-wide embedding cache (its disk folder is per test)."""
+    default_cache().clear()
+    yield
+    default_cache().clear()
 
 ROOT = Path(__file__).resolve().parent.parent
 ALIGN_YAML = ROOT / "configs" / "align" / "default.yaml"
@@ -485,7 +494,8 @@ def test_embedding_cache_is_written_then_hit(tmp_path):
     second = embed_windows(windows, encoder=encoder, cache_dir=tmp_path, config_key="k")
     assert encoder.calls == 1 and second.cache_hit is True
     np.testing.assert_array_equal(first.matrix, second.matrix)
-    # another window config is another cache entry
+    # another window config is another cache entry (on disk: the memory layer holds texts)
+    default_cache().clear()
     embed_windows(windows, encoder=encoder, cache_dir=tmp_path, config_key="other")
     assert encoder.calls == 2
 
@@ -495,6 +505,7 @@ def test_corrupt_cache_file_is_re_encoded(tmp_path):
     encoder = CountingEncoder()
     path = Path(embed_windows(windows, encoder=encoder, cache_dir=tmp_path).cache_path)
     path.write_bytes(b"not a numpy file")
+    default_cache().clear()  # a new process: only the disk file remains
     again = embed_windows(windows, encoder=encoder, cache_dir=tmp_path)
     assert encoder.calls == 2 and again.cache_hit is False
     assert np.load(path).shape == (len(windows), CountingEncoder.dim)
@@ -760,6 +771,7 @@ def test_second_run_hits_the_cache_and_only_encodes_claims(tmp_path):
     t, units, claims, verifier, cfg, checkability = scenario(tmp_path)
     first_encoder, second_encoder = CountingEncoder(), CountingEncoder()
     first = align_summary(t, units, claims, verifier, cfg, encoder=first_encoder, checkability=checkability)
+    default_cache().clear()  # the second run in a new process: only the disk cache remains
     second = align_summary(t, units, claims, verifier, cfg, encoder=second_encoder, checkability=checkability)
     assert (first.stats["cache_hit"], first.stats["sentence_cache_hit"]) == (False, False)
     assert (second.stats["cache_hit"], second.stats["sentence_cache_hit"]) == (True, True)
@@ -770,10 +782,10 @@ def test_second_run_hits_the_cache_and_only_encodes_claims(tmp_path):
 def test_alignment_is_deterministic(tmp_path):
     t, units, claims, verifier, cfg, checkability = scenario(tmp_path)
     cfg["use_cache"] = False
-    runs = [
-        align_summary(t, units, claims, verifier, cfg, encoder=CountingEncoder(), checkability=checkability)
-        for _ in range(2)
-    ]
+    runs = []
+    for _ in range(2):
+        default_cache().clear()  # the same inputs in a fresh process
+        runs.append(align_summary(t, units, claims, verifier, cfg, encoder=CountingEncoder(), checkability=checkability))
     assert runs[0].unit_verdicts == runs[1].unit_verdicts
     assert runs[0].windows == runs[1].windows
     assert {k: v for k, v in runs[0].stats.items()} == {k: v for k, v in runs[1].stats.items()}

@@ -299,8 +299,8 @@ def test_offline_shared_forward_matches_sentence_transformers_and_bert_score(off
     b = "Mayor Jane Holloway said construction will begin in 2019."
     offline._lm.ensure([a, b])
     st = sentence_encoder().encode([a, b], normalize_embeddings=True)
-    assert np.allclose(offline._lm.vectors[a], st[0], atol=1e-5)
-    assert np.allclose(offline._lm.vectors[b], st[1], atol=1e-5)
+    assert np.allclose(offline._lm.vector(a), st[0], atol=1e-5)
+    assert np.allclose(offline._lm.vector(b), st[1], atol=1e-5)
     scorer = bert_score.BERTScorer(model_type=minilm_path(), num_layers=4, device="cpu")
     precision, _, _ = scorer.score([a, b], [b, a])
     assert offline._lm.bertscore_precision(a, [b]) == pytest.approx(float(precision[0]), abs=2e-3)

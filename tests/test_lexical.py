@@ -30,6 +30,14 @@ from harness.lexical import (
 )
 from test_coverage import ASTRONOMY, COOKING, FOOTBALL, make_summary, make_transcript, sponsor_over
 
+
+def _key_points(transcript):
+    """The coverage stage's key points of ``transcript`` (what the lexical metric group passes)."""
+    from harness.coverage import source_units
+
+    src = source_units(transcript, {"use_cache": False})
+    return [kp.text for ch in src.chapters for kp in src.key_points.get(ch.index, ())]
+
 # ----------------------------------------------------------------------------------------------
 # Extractive fragments (Grusky et al. 2018), hand-computed
 # ----------------------------------------------------------------------------------------------
@@ -187,7 +195,7 @@ def test_compute_lexical_reports_chunks_and_excludes_sponsors(scorer):
     base = make_transcript([("Cooking", COOKING), ("Astronomy", ASTRONOMY), ("Football", FOOTBALL)])
     t = replace(base, sponsor_segments=(sponsor_over(base, FOOTBALL[3]),))
     summary = make_summary([COOKING[0], "Stars are very far away from the Earth."])
-    metrics = {m.name: m for m in compute_lexical(t, summary, {"bertscore_max_tokens": 64}, coverage_cfg={"use_cache": False})}
+    metrics = {m.name: m for m in compute_lexical(t, summary, {"bertscore_max_tokens": 64}, key_points=_key_points(t))}
     # transcript words: 12 sentences minus the sponsor one, plus the closing "Thanks."
     words = sum(len(s.split()) for s in COOKING + ASTRONOMY + FOOTBALL[:3]) + 1
     summary_words = 14 + 8
@@ -238,7 +246,7 @@ def test_sentence_only_in_the_last_chunk_is_found(scorer):
 
 def test_bertscore_f1_and_the_model_and_layer_are_named(scorer):
     t = make_transcript([("Cooking", COOKING), ("Astronomy", ASTRONOMY)])
-    metrics = {m.name: m for m in compute_lexical(t, make_summary([COOKING[0]]), {}, coverage_cfg={"use_cache": False})}
+    metrics = {m.name: m for m in compute_lexical(t, make_summary([COOKING[0]]), {}, key_points=_key_points(t))}
     p, r, f = (metrics[f"lexical.bertscore.{k}"].value for k in ("precision", "recall", "f1"))
     assert f == pytest.approx(2 * p * r / (p + r), abs=1e-6)
     for key in ("precision", "recall", "f1"):

@@ -49,13 +49,13 @@ import functools
 import logging
 import math
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from harness.backends.base import PIPELINE_KEYS, VERIFIERS, PairScore, VerifyPair
+from harness.cache import EmbeddingCache, default_cache, encoder_model_id
 from harness.chunking import sentence_units
 from harness.errors import BackendUnavailableError, ConfigError
 from harness.models import MINILM_ID, SPACY_ID, package_version, sentence_encoder, spacy_nlp
@@ -294,7 +294,9 @@ class _MiniLM:
       below is bert-score's (idf off, no baseline rescaling) without a second forward pass.
     """
 
-    def __init__(self, encoder: Any, bert_layer: int, batch_size: int) -> None:
+    token_cache_size = 8_000
+
+    def __init__(self, encoder: Any, bert_layer: int, batch_size: int, cache: EmbeddingCache | None = None) -> None:
         import torch
 
         self._torch = torch
@@ -307,9 +309,13 @@ class _MiniLM:
         self.bert_layer = bert_layer
         self.batch_size = batch_size
         self.max_tokens = int(encoder.max_seq_length)
-        self.vectors: dict[str, np.ndarray] = {}
-        self.tokens: OrderedDict[str, Any] = OrderedDict()
-        self.token_cache_size = 8_000
+        # Per text: (sentence vector, layer tokens), in the process's one cache, so a verifier
+        # built for the next run (a multirun, the next corpus row) does not run MiniLM again
+        # over evidence sentences it has already seen.
+        cache = cache if cache is not None else default_cache()
+        self.outputs = cache.store(f"offline-minilm:{encoder_model_id(None)}:layer{bert_layer}", self.token_cache_size)
+        self.refs = cache.store(f"offline-bertscore-refs:layer{bert_layer}", 512)
+        self.encoded = 0
 
     def n_tokens(self, text: str) -> int:
         """Word pieces of ``text``, special tokens excluded."""
@@ -318,20 +324,11 @@ class _MiniLM:
     def ensure(self, texts: Iterable[str]) -> None:
         """Embed every text not cached yet (texts longer than the model are cut: callers check)."""
         torch = self._torch
-        if len(self.vectors) > 500_000:  # bound memory on very long runs
-            self.vectors.clear()
-            self.tokens.clear()
         wanted = list(dict.fromkeys(texts))
-        for text in wanted:  # mark as recently used, so eviction below spares this call's texts
-            if text in self.tokens:
-                self.tokens.move_to_end(text)
-        missing = [t for t in wanted if t not in self.vectors or t not in self.tokens]
+        missing = [t for t in wanted if self.outputs.get(t) is None]  # get() marks the hits recently used
         if not missing:
             return
-        lengths = [len(t) for t in missing]
-        order = sorted(range(len(missing)), key=lambda i: -lengths[i])
-        for lo in range(0, len(order), self.batch_size):
-            batch = [missing[i] for i in order[lo : lo + self.batch_size]]
+        for batch in self._batches(missing):
             enc = self.tokenizer(
                 batch, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
             )
@@ -343,12 +340,38 @@ class _MiniLM:
             layer = torch.nn.functional.normalize(out.hidden_states[self.bert_layer], dim=-1)
             lens = enc["attention_mask"].sum(1).tolist()
             for k, text in enumerate(batch):
-                self.vectors[text] = pooled[k].numpy().astype(np.float32)
                 # float16 halves the cache; scores are computed in float32
-                self.tokens[text] = layer[k, : lens[k]].to(torch.float16)
-                self.tokens.move_to_end(text)
-        while len(self.tokens) > max(self.token_cache_size, len(wanted)):
-            self.tokens.popitem(last=False)
+                value = (pooled[k].numpy().astype(np.float32), layer[k, : lens[k]].to(torch.float16))
+                self.outputs.put(text, value, keep=len(wanted))
+            self.encoded += len(batch)
+
+    def _batches(self, texts: Sequence[str]) -> Iterable[list[str]]:
+        """``texts`` longest first, in batches of at most ``batch_size`` texts and at most
+        ``_BATCH_TOKENS`` padded word pieces, so memory (attention grows with the square of the
+        length) stays bounded whatever the texts."""
+        lengths = [
+            min(len(ids), self.max_tokens)
+            for ids in self.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        ]
+        order = sorted(range(len(texts)), key=lambda i: (-lengths[i], i))
+        batch: list[str] = []
+        width = 0
+        for i in order:
+            width = width or lengths[i]  # the first (longest) text sets the padded width
+            if batch and (len(batch) >= self.batch_size or (len(batch) + 1) * width > _BATCH_TOKENS):
+                yield batch
+                batch, width = [], lengths[i]
+            batch.append(texts[i])
+        if batch:
+            yield batch
+
+    def vector(self, text: str) -> np.ndarray:
+        """The sentence embedding of an ``ensure``d text."""
+        return self.outputs.get(text)[0]
+
+    def tokens(self, text: str) -> Any:
+        """The layer's token embeddings (float16) of an ``ensure``d text."""
+        return self.outputs.get(text)[1]
 
     def bertscore_precision(self, claim: str, evidence_sentences: Sequence[str]) -> float:
         """BERTScore precision of ``claim`` against the evidence sentences' tokens together.
@@ -357,11 +380,18 @@ class _MiniLM:
         over the evidence tokens ([CLS]/[SEP] included), and the precision is their mean.
         Evidence sentences are embedded one by one (so no evidence length limit applies).
         """
-        cand = self.tokens[claim][1:-1].float()
+        cand = self.tokens(claim)[1:-1].float()
         if cand.shape[0] == 0 or not evidence_sentences:
             return 0.0
-        ref = self._torch.cat([self.tokens[s] for s in evidence_sentences], dim=0).float()
+        key = tuple(evidence_sentences)
+        ref = self.refs.get(key)
+        if ref is None:  # the same window is evidence for many claims: join its tokens once
+            ref = self._torch.cat([self.tokens(s) for s in evidence_sentences], dim=0).float()
+            self.refs.put(key, ref)
         return float((cand @ ref.T).max(dim=1).values.mean())
+
+
+_BATCH_TOKENS = 4096  # padded word pieces per MiniLM batch (16 texts of 256, 64 of 64)
 
 
 @dataclass
@@ -550,8 +580,8 @@ class OfflineVerifier:
         info = self._claims.get(claim) or ClaimInfo((), (), (), False)
         if not claim or not ev.sentences:
             return _empty_features(info)
-        vectors = self._lm.vectors
-        sims = np.stack([vectors[s] for s in ev.sentences]) @ vectors[claim]
+        vector = self._lm.vector
+        sims = np.stack([vector(s) for s in ev.sentences]) @ vector(claim)
         order = np.argsort(-sims, kind="stable")
         infos = [self._evidence_info[s] for s in ev.sentences]
         top_infos = [infos[k] for k in order[: self.top_k]]

@@ -32,11 +32,14 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from harness.errors import ConfigError
 from harness.flags.base import FLAGS, SEVERITIES, Detector, FlagContext, Params
 from harness.types import Flag, QuoteMatch, Summary, Transcript, UnitVerdict
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.episode import Episode
 
 # Importing the detector modules registers them.
 from harness.flags import ads, chrome, entities, evidence_checks, quotes  # noqa: E402,F401  isort: skip
@@ -92,14 +95,15 @@ def _enabled(cfg: Mapping[str, Any]) -> list[str]:
 
 
 def detect_flags(
-    transcript: Transcript,
+    episode: Episode | Transcript,
     summary: Summary,
     unit_verdicts: Iterable[UnitVerdict] = (),
     cfg: Mapping[str, Any] | None = None,
     *,
     quote_matches: Mapping[str, QuoteMatch] | None = None,
 ) -> tuple[Flag, ...]:
-    """Run the detectors enabled in ``cfg`` (the ``flags`` config group; ``None`` = defaults).
+    """Run the detectors enabled in ``cfg`` (the ``flags`` config group; ``None`` = defaults)
+    on the run's ``Episode`` (or a bare transcript: its indexes are then built for this call).
 
     ``quote_matches`` are the quote stage's results (``None``: the quote detectors match the
     quotes themselves). Returns the flags sorted by unit position, claim index (unit-level flags first), tag and
@@ -108,9 +112,18 @@ def detect_flags(
     Raises:
         ConfigError: an unknown detector name or an invalid setting.
     """
+    from harness.episode import Episode
+
     plain = _plain(cfg)
+    ep = episode if isinstance(episode, Episode) else None
+    transcript = ep.transcript if ep is not None else episode
     ctx = FlagContext(
-        transcript=transcript, summary=summary, unit_verdicts=tuple(unit_verdicts), cfg=plain, quote_matches=quote_matches
+        transcript=transcript,
+        summary=summary,
+        unit_verdicts=tuple(unit_verdicts),
+        cfg=plain,
+        quote_matches=quote_matches,
+        episode=ep,
     )
     flags: list[Flag] = []
     for name in _enabled(plain):

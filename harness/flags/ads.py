@@ -87,15 +87,15 @@ def _windows(text: str, spans: Iterable[tuple[int, int]], size: int, stride: int
     return out
 
 
-_AD_CACHE: dict[tuple, _AdIndex] = {}
-
-
-def _ad_index(transcript: Transcript, params: Mapping[str, Any]) -> _AdIndex:
+def _ad_index(ctx: FlagContext, params: Mapping[str, Any]) -> _AdIndex:
+    """The sponsor and conversation passages of the transcript (kept on the run's Episode)."""
     size = int(params["window_sentences"])
-    key = (transcript.sha256, transcript.path, len(transcript.segments),
-           tuple((s.char_start, s.char_end) for s in transcript.sponsor_segments), size)
-    if key in _AD_CACHE:
-        return _AD_CACHE[key]
+    if ctx.episode is None:
+        return _build_ad_index(ctx.transcript, size)
+    return ctx.episode.derived(("flags.ad_index", size), lambda: _build_ad_index(ctx.transcript, size))
+
+
+def _build_ad_index(transcript: Transcript, size: int) -> _AdIndex:
     text = transcript.text
     holes = [(s.char_start, s.char_end) for s in transcript.sponsor_segments]
     sponsor = _windows(text, holes, size, 1, singles=True)
@@ -108,11 +108,7 @@ def _ad_index(transcript: Transcript, params: Mapping[str, Any]) -> _AdIndex:
     all_conv = set().union(*conv_words) if conv_words else set()
     # the speakers' own names are not sponsor material ("connect with me at Lex Fridman")
     all_conv |= {w for seg in transcript.content_segments if seg.speaker for w in content_words(seg.speaker)}
-    idx = _AdIndex(sponsor, conversation, conv_words, frozenset(sponsor_words - all_conv))
-    if len(_AD_CACHE) >= 4:
-        _AD_CACHE.pop(next(iter(_AD_CACHE)))
-    _AD_CACHE[key] = idx
-    return idx
+    return _AdIndex(sponsor, conversation, conv_words, frozenset(sponsor_words - all_conv))
 
 
 def _encode(texts: Sequence[str]) -> np.ndarray:
@@ -217,7 +213,7 @@ def detect_ad_content(ctx: FlagContext, params: Mapping[str, Any]) -> Iterable[F
     sev_insight = severity(params, "severity_insight")
     sev_other = severity(params, "severity_other")
     conv_margin = float(params["evidence_conversation_margin"])
-    idx = _ad_index(transcript, params)
+    idx = _ad_index(ctx, params)
     units = ctx.content_units()
 
     # Items: claims where verdicts exist, else the unit's sentences.

@@ -11,13 +11,16 @@ import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from harness.errors import ConfigError
 from harness.flags.numbers import Number, extract_numbers
 from harness.flags.text import norm_word, sentence_spans, similarity, word_set
 from harness.registry import Registry
 from harness.types import Flag, QuoteMatch, Summary, SummaryUnit, Transcript, UnitVerdict, Verdict
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.episode import Episode
 
 Detector = Callable[["FlagContext", Mapping[str, Any]], Iterable[Flag]]
 
@@ -275,18 +278,11 @@ def _build_index(transcript: Transcript) -> TranscriptIndex:
     )
 
 
-_INDEX_CACHE: dict[tuple, TranscriptIndex] = {}
-
-
-def transcript_index(transcript: Transcript) -> TranscriptIndex:
-    """The index of a transcript, built once per transcript content (small process-wide cache)."""
-    key = (transcript.sha256, len(transcript.text), len(transcript.segments), transcript.path)
-    idx = _INDEX_CACHE.get(key)
-    if idx is None:
-        if len(_INDEX_CACHE) >= 8:
-            _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
-        idx = _INDEX_CACHE[key] = _build_index(transcript)
-    return idx
+def transcript_index(transcript: Transcript, episode: Episode | None = None) -> TranscriptIndex:
+    """The index of a transcript; with its ``Episode``, built once per episode and kept there."""
+    if episode is None:
+        return _build_index(transcript)
+    return episode.derived("flags.transcript_index", lambda: _build_index(episode.transcript))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -301,6 +297,8 @@ class FlagContext:
     Attributes:
         transcript: the parsed transcript with sponsor segments marked.
         summary: the parsed summary.
+        episode: the run's ``Episode`` (indexes built from the transcript are kept there);
+            ``None``: built per context.
         unit_verdicts: per-unit verdicts; empty when alignment did not run.
         cfg: the whole ``flags`` config (plain containers).
         quote_matches: the quote stage's matches by unit id; ``None`` = match them when a
@@ -312,6 +310,7 @@ class FlagContext:
     unit_verdicts: tuple[UnitVerdict, ...]
     cfg: Mapping[str, Any]
     quote_matches: Mapping[str, QuoteMatch] | None = None
+    episode: Episode | None = None
     _docs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @functools.cached_property
@@ -324,7 +323,7 @@ class FlagContext:
 
     @functools.cached_property
     def index(self) -> TranscriptIndex:
-        return transcript_index(self.transcript)
+        return transcript_index(self.transcript, self.episode)
 
     @functools.cached_property
     def quotes(self) -> Mapping[str, QuoteMatch]:
