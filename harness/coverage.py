@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
+from harness.metric_specs import metric
 from harness.errors import ConfigError
 from harness.formats.base import split_sentences
 from harness.segmentation import SegmentationConfig, TranscriptSentence
@@ -839,52 +840,11 @@ def _summary_metrics(
     missed = sum(c.label == "none" for c in scored)
     excluded_note = next((n for n in notes if n.startswith("left out")), None)
     return (
-        MetricResult(
-            "coverage.chapter_weighted",
-            _r(chapter_weighted, 6),
-            True,
-            "Mean chapter coverage score in [0, 1] over the non-sponsor chapters (each chapter counts the same).",
-            "; ".join(x for x in (basis, excluded_note) if x) or None,
-        ),
-        MetricResult(
-            "coverage.time_weighted",
-            _r(time_weighted, 6),
-            True,
-            "Chapter coverage scores weighted by each chapter's non-sponsor duration.",
-            basis,
-        ),
-        MetricResult(
-            "coverage.key_point_recall",
-            _r(kp_recall, 6),
-            True,
-            f"Share of the chapters' key points (central transcript sentences) matched by a summary item at cosine >= {cfg.match_threshold}.",
-            basis,
-        ),
-        MetricResult(
-            "coverage.chapters_covered",
-            _r(covered / len(scored), 6) if scored else None,
-            True,
-            "Share of non-sponsor chapters covered fully or partly.",
-            basis,
-        ),
-        MetricResult(
-            "coverage.chapters_missed",
-            float(missed),
-            False,
-            "Number of non-sponsor chapters the summary does not touch (label none).",
-            basis,
-        ),
-        MetricResult(
-            "coverage.redundancy",
-            _r(n_redundant / n_pairs, 6) if n_pairs else None,
-            False,
-            f"Share of summary item pairs (from different units) with cosine >= {cfg.redundancy_threshold}: statements that repeat each other.",
-            f"{n_redundant} of {n_pairs} pairs" if n_pairs else "fewer than two summary items",
-        ),
-        MetricResult(
-            "coverage.redundant_pairs",
-            float(n_redundant),
-            False,
-            "Number of summary item pairs that restate each other (see coverage.redundant_pairs in report.json).",
-        ),
+        metric("coverage.chapter_weighted", _r(chapter_weighted, 6), description="Mean chapter coverage score in [0, 1] over the non-sponsor chapters (each chapter counts the same).", note="; ".join(x for x in (basis, excluded_note) if x) or None),
+        metric("coverage.time_weighted", _r(time_weighted, 6), description="Chapter coverage scores weighted by each chapter's non-sponsor duration.", note=basis),
+        metric("coverage.key_point_recall", _r(kp_recall, 6), description=f"Share of the chapters' key points (central transcript sentences) matched by a summary item at cosine >= {cfg.match_threshold}.", note=basis),
+        metric("coverage.chapters_covered", _r(covered / len(scored), 6) if scored else None, description="Share of non-sponsor chapters covered fully or partly.", note=basis),
+        metric("coverage.chapters_missed", float(missed), description="Number of non-sponsor chapters the summary does not touch (label none).", note=basis),
+        metric("coverage.redundancy", _r(n_redundant / n_pairs, 6) if n_pairs else None, description=f"Share of summary item pairs (from different units) with cosine >= {cfg.redundancy_threshold}: statements that repeat each other.", note=f"{n_redundant} of {n_pairs} pairs" if n_pairs else "fewer than two summary items"),
+        metric("coverage.redundant_pairs", float(n_redundant), description="Number of summary item pairs that restate each other (see coverage.redundant_pairs in report.json)."),
     )

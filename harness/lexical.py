@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
+from harness.metric_specs import metric
 from harness.cache import EmbeddingCache, default_cache
 from harness.errors import ConfigError
 from harness.formats.base import split_sentences
@@ -663,8 +664,8 @@ def compute_lexical(
     names = {"rouge1": "unigram", "rouge2": "bigram", "rougeL": "longest-common-subsequence", "rougeLsum": "summary-level (per-sentence union) LCS"}
     for key in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
         p, r = rouge[key]
-        out.append(MetricResult(f"lexical.{key}.recall", round(r, 6), True, f"ROUGE {names[key]} recall of the transcript's words by the summary.", note))
-        out.append(MetricResult(f"lexical.{key}.precision", round(p, 6), True, f"ROUGE {names[key]} precision: share of the summary's words found in the transcript.", note))
+        out.append(metric(f"lexical.{key}.recall", round(r, 6), description=f"ROUGE {names[key]} recall of the transcript's words by the summary.", note=note))
+        out.append(metric(f"lexical.{key}.precision", round(p, 6), description=f"ROUGE {names[key]} precision: share of the summary's words found in the transcript.", note=note))
 
     if conf.bertscore:
         bs = chunked_bertscore(
@@ -682,65 +683,29 @@ def compute_lexical(
             f"{bs.transcript_chunks} chunks of <= {bs.max_tokens} word pieces (longest input {bs.longest_input}), nothing truncated"
         )
         out.append(
-            MetricResult(
-                "lexical.bertscore.precision",
-                _r6(bs.precision),
-                True,
-                "BERTScore precision: per summary sentence, its best match against any transcript chunk, averaged.",
-                f"{bs.summary_sentences} summary sentences; {chunk_note}",
-            )
+            metric("lexical.bertscore.precision", _r6(bs.precision), description="BERTScore precision: per summary sentence, its best match against any transcript chunk, averaged.", note=f"{bs.summary_sentences} summary sentences; {chunk_note}")
         )
         out.append(
-            MetricResult(
-                "lexical.bertscore.recall",
-                _r6(bs.recall),
-                True,
-                "BERTScore recall of the episode's key points (central chapter sentences): per key point, its best recall against any summary chunk, averaged.",
-                f"{bs.key_points} key points vs {bs.summary_chunks} summary chunk(s); {chunk_note}",
-            )
+            metric("lexical.bertscore.recall", _r6(bs.recall), description="BERTScore recall of the episode's key points (central chapter sentences): per key point, its best recall against any summary chunk, averaged.", note=f"{bs.key_points} key points vs {bs.summary_chunks} summary chunk(s); {chunk_note}")
         )
         out.append(
-            MetricResult(
-                "lexical.bertscore.f1",
-                _r6(_f1(bs.precision, bs.recall)),
-                True,
-                "BERTScore F1: the harmonic mean of the BERTScore precision and recall above (BERTScore's F).",
-                chunk_note,
-            )
+            metric("lexical.bertscore.f1", _r6(_f1(bs.precision, bs.recall)), description="BERTScore F1: the harmonic mean of the BERTScore precision and recall above (BERTScore's F).", note=chunk_note)
         )
     else:
         for which in ("precision", "recall", "f1"):
-            out.append(MetricResult(f"lexical.bertscore.{which}", None, True, f"BERTScore {which}.", "disabled (coverage.lexical.bertscore: false)"))
+            out.append(metric(f"lexical.bertscore.{which}", None, description=f"BERTScore {which}.", note="disabled (lexical.bertscore: false)"))
 
     out.append(
-        MetricResult(
-            "lexical.compression_ratio",
-            round(t_words / s_words, 4) if s_words else None,
-            True,
-            "Transcript words (conversation, sponsor reads excluded) per summary content word.",
-            f"{t_words} transcript words / {s_words} summary words; descriptive, the direction is nominal",
-        )
+        metric("lexical.compression_ratio", round(t_words / s_words, 4) if s_words else None, description="Transcript words (conversation, sponsor reads excluded) per summary content word.", note=f"{t_words} transcript words / {s_words} summary words; descriptive, the direction is nominal")
     )
     article = word_tokens("\n".join(t_sents))
     summ = word_tokens("\n".join(s_sents))
     cov, dens = fragment_stats(article, summ)
     out.append(
-        MetricResult(
-            "lexical.fragment_coverage",
-            round(cov, 6),
-            True,
-            "Extractive fragment coverage (Grusky et al. 2018): share of summary words inside a word sequence copied from the transcript.",
-            "lower-cased word tokens; descriptive of abstractiveness",
-        )
+        metric("lexical.fragment_coverage", round(cov, 6), description="Extractive fragment coverage (Grusky et al. 2018): share of summary words inside a word sequence copied from the transcript.", note="lower-cased word tokens; descriptive of abstractiveness")
     )
     out.append(
-        MetricResult(
-            "lexical.fragment_density",
-            round(dens, 6),
-            False,
-            "Extractive fragment density (Grusky et al. 2018): mean length of the copied sequence a summary word sits in; high means copied passages.",
-            "lower-cased word tokens; descriptive, the direction is nominal",
-        )
+        metric("lexical.fragment_density", round(dens, 6), description="Extractive fragment density (Grusky et al. 2018): mean length of the copied sequence a summary word sits in; high means copied passages.", note="lower-cased word tokens; descriptive, the direction is nominal")
     )
     return tuple(out)
 
@@ -815,13 +780,7 @@ def compute_reference_scores(
         p, r = rouge[key]
         for which, value in (("precision", p), ("recall", r), ("f", _f1(p, r))):
             out.append(
-                MetricResult(
-                    f"lexical.reference.{key}.{which}",
-                    _r6(value),
-                    True,
-                    f"ROUGE-{key[5:]} {which if which != 'f' else 'F1'} of the summary {source.split(' (')[0]}.",
-                    f"{source}; Unicode tokenizer, Porter stemming {'on' if conf.rouge_stemmer else 'off'}",
-                )
+                metric(f"lexical.reference.{key}.{which}", _r6(value), description=f"ROUGE-{key[5:]} {which if which != 'f' else 'F1'} of the summary {source.split(' (')[0]}.", note=f"{source}; Unicode tokenizer, Porter stemming {'on' if conf.rouge_stemmer else 'off'}")
             )
     if conf.bertscore:
         scorer = scorer if scorer is not None else bert_scorer(conf.bertscore_num_layers, conf.bertscore_model_type)
@@ -829,12 +788,6 @@ def compute_reference_scores(
                                       batch_size=conf.bertscore_batch_size)
         for which, value in (("precision", p), ("recall", r), ("f1", f)):
             out.append(
-                MetricResult(
-                    f"lexical.reference.bertscore.{which}",
-                    _r6(value),
-                    True,
-                    f"BERTScore {which} of the summary against the reference summary (Zhang et al. 2020).",
-                    f"{source}; {conf.bertscore_name()}, no idf, no baseline rescaling",
-                )
+                metric(f"lexical.reference.bertscore.{which}", _r6(value), description=f"BERTScore {which} of the summary against the reference summary (Zhang et al. 2020).", note=f"{source}; {conf.bertscore_name()}, no idf, no baseline rescaling")
             )
     return tuple(out)

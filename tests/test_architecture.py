@@ -292,7 +292,7 @@ STAGES = {
 INFRASTRUCTURE = {
     "harness.types", "harness.errors", "harness.registry", "harness.text", "harness.textio",
     "harness.cache", "harness.models", "harness.config", "harness.schema", "harness.signature", "harness.progress",
-    "harness.video", "harness.bootstrap", "harness.tables", "harness.templates", "harness.runs",
+    "harness.video", "harness.bootstrap", "harness.tables", "harness.templates", "harness.runs", "harness.metric_specs",
 }  # fmt: skip
 LAYERS = {"command": COMMANDS, "orchestration": ORCHESTRATION, "stage": STAGES, "infrastructure": INFRASTRUCTURE}
 
