@@ -26,7 +26,6 @@ Everything is deterministic: stable sorts with index tie-breaks and no sampling.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -42,6 +41,7 @@ from harness.claims import Checkability
 from harness.cache import CACHE_ENV, DEFAULT_CACHE_DIR, Embedded, default_cache, encoder_model_id, resolve_cache_dir
 from harness.errors import ConfigError, HarnessError
 from harness.types import Claim, Evidence, SummaryUnit, Transcript, UnitVerdict, Verdict, Window
+from harness.text import stem, stop_words
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.episode import Episode
@@ -469,33 +469,9 @@ def build_windows_and_members(
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 
 
-@functools.lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
-
-
-def stem(word: str) -> str:
-    """A light suffix stemmer (plural -s/-es/-ies, -ing, -ed) for BM25 matching."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("sses"):
-        return word[:-2]
-    if word.endswith("ing") and len(word) >= 7:
-        return word[:-3]
-    if word.endswith("ed") and len(word) >= 6:
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
 def bm25_tokens(text: str) -> list[str]:
     """Lower-cased, stop words removed, stemmed tokens (the BM25 vocabulary)."""
-    stop = _stop_words()
+    stop = stop_words()
     return [stem(t) for t in _TOKEN_RE.findall(text.lower()) if t not in stop]
 
 

@@ -538,12 +538,7 @@ NAMESAKES: dict[tuple[str, str], str] = {
 # helper of issue #18: {group: modules implementing it today}. A thin adapter that calls the
 # group's helper (say ``check.load_run`` over ``runs.read_run``) is not a duplicate. The lead
 # empties this after merging.
-PENDING_DUPLICATES: dict[str, frozenset[str]] = {
-    "split_sentences": frozenset({"harness.chunking"}),
-    "content_words": frozenset({"harness.sponsors"}),
-    "stem": frozenset({"harness.align", "harness.backends.offline", "harness.lexical"}),
-    "stop_words": frozenset({"harness.align"}),
-}
+PENDING_DUPLICATES: dict[str, frozenset[str]] = {}
 
 
 def _imported_helpers(tree: ast.Module) -> tuple[dict[str, str], set[str]]:
