@@ -946,7 +946,7 @@ def _count(labels: Iterable[str]) -> dict[str, int]:
 
 def _where(ev: Evidence) -> str:
     """Where a passage is, for a reason line: "at 12:03 (Ilya Sutskever)", or its chapter."""
-    from harness.transcript import format_clock
+    from harness.text import format_clock
 
     when = ev.timestamp or format_clock(ev.start_s)
     place = f"at {when}" if when else (f'in "{ev.chapter}"' if ev.chapter else f"at character {ev.char_start}")

@@ -38,9 +38,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from harness.errors import ConfigError
-from harness.formats.base import split_sentences
 from harness.segmentation import SegmentationConfig, TranscriptSentence
-from harness.transcript import format_clock
+from harness.text import format_clock, split_sentences
 from harness.types import Chapter, MetricResult, Summary, Transcript, UnitVerdict
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -263,7 +263,7 @@ def _build(
     from harness.align import build_windows_and_members
     from harness.segmentation import auto_chapters as find_chapters
     from harness.segmentation import transcript_sentences
-    from harness.transcript import with_chapters
+    from harness.readers.chapters import with_chapters
 
     cache_dir = align_conf.cache_dir if align_conf else cov_conf.cache_dir
     use_disk = align_conf.use_cache if align_conf else cov_conf.use_cache

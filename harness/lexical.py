@@ -48,8 +48,7 @@ import numpy as np
 
 from harness.cache import EmbeddingCache, default_cache
 from harness.errors import ConfigError
-from harness.formats.base import split_sentences
-from harness.text import porter_stem
+from harness.text import porter_stem, split_sentences
 from harness.types import MetricResult, Summary, Transcript
 
 if TYPE_CHECKING:  # pragma: no cover

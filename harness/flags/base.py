@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from harness.errors import ConfigError
 from harness.flags.numbers import Number, extract_numbers
-from harness.flags.text import norm_word, sentence_spans, similarity, word_set
+from harness.text import edit_similarity, norm_word, split_sentences, word_set
 from harness.registry import Registry
 from harness.types import Flag, QuoteMatch, Summary, SummaryUnit, Transcript, UnitVerdict, Verdict
 
@@ -172,7 +172,7 @@ def same_person(a: str, b: str, min_similarity: float = 0.75) -> bool:
     if not ta or not tb:
         return False
     short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    return all(any(similarity(s, t) >= min_similarity for t in long_) for s in short)
+    return all(any(edit_similarity(s, t) >= min_similarity for t in long_) for s in short)
 
 
 def match_speaker(name: str, speakers: Iterable[Speaker]) -> Speaker | None:
@@ -220,7 +220,7 @@ def _build_index(transcript: Transcript) -> TranscriptIndex:
             numbers.append(
                 Number(n.value, n.kind, n.unit, n.text, seg.char_start + n.start, seg.char_start + n.end)
             )
-        for s, e in sentence_spans(seg.text):
+        for s, e in split_sentences(seg.text):
             toks = [(m.start(), m.end(), m.group(0)) for m in _NAME_TOKEN.finditer(seg.text, s, e)]
             run: list[str] = []
             prev_end = s

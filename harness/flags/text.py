@@ -8,23 +8,9 @@ them through ``harness.models``.
 
 from __future__ import annotations
 
-import functools
 import re
 
-from harness.text import format_clock, split_sentences
 from harness.types import Evidence, Transcript
-
-# moved to harness.text; alias until callers are rewired (flags/base.py, flags/ads.py and
-# flags/evidence_checks.py import these names from here)
-from harness.text import content_words, norm_word, word_set  # noqa: E402,F401
-from harness.text import edit_similarity as similarity  # noqa: E402,F401
-
-clock = functools.partial(format_clock, missing="?")  # moved to harness.text.format_clock(…, missing="?"); alias until callers are rewired
-
-
-def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """Moved to ``harness.text.split_sentences(text, offset=…)``; alias until callers are rewired."""
-    return split_sentences(text, offset=offset)
 
 
 _LETTERS = re.compile(r"[a-z]+")

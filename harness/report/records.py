@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
-from harness.transcript import format_clock
+from harness.text import format_clock
 from harness.types import RunResult, SponsorSegment, Transcript
 
 REPORT_SCHEMA_VERSION = 1
