@@ -149,7 +149,7 @@ def _as_file(value: Any, role: str, ext: str) -> str:
             raise InputFileError(value, "file not found")
     if not value.strip():
         raise InputFileError(f"<{role} text>", "file is empty")
-    from harness.align import CACHE_ENV, DEFAULT_CACHE_DIR
+    from harness.cache import CACHE_ENV, DEFAULT_CACHE_DIR
 
     digest = hashlib.sha256(value.encode("utf-8")).hexdigest()
     folder = Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR).expanduser() / "inputs"

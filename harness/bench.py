@@ -109,7 +109,7 @@ def _compose(overrides: list[str]) -> dict[str, Any]:
 
 def _exhaustive_sample(cfg: dict[str, Any], n_claims: int) -> dict[str, Any]:
     """Time scoring ``n_claims`` claims against every window (the exhaustive baseline)."""
-    from harness.align import build_windows
+    from harness.windows import build_windows
     from harness.backends import VerifyPair, build_verifier
     from harness.claims import split_claims_from_config
     from harness.formats import FormatOptions, load_summary

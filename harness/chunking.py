@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from harness.backends.base import PairScore, Verifier, VerifyPair
 from harness.errors import ConfigError
 from harness.text import split_sentences as text_sentences
+from harness.types import PairScore, VerifyPair
+
+if TYPE_CHECKING:
+    from harness.backends.base import Verifier
 
 @dataclass(frozen=True)
 class Sentence:

@@ -25,11 +25,11 @@ import numpy as np
 
 from harness.cache import EmbeddingCache, default_cache, encoder_model_id
 from harness.errors import ConfigError
+from harness.stage_config import AlignConfig, CoverageConfig
 from harness.types import Chapter, Transcript, Window
+from harness.windows import bm25_index, build_windows_and_members
 
 if TYPE_CHECKING:  # pragma: no cover
-    from harness.align import AlignConfig
-    from harness.coverage import CoverageConfig
     from harness.segmentation import TranscriptSentence
 
 log = logging.getLogger(__name__)
@@ -164,8 +164,6 @@ class Episode:
     def bm25(self) -> Any:
         """The BM25 index of the windows (``bm25s.BM25``; ``None`` without windows)."""
         if "bm25" not in self._lazy:
-            from harness.align import bm25_index
-
             self._lazy["bm25"] = bm25_index(self.windows)
         return self._lazy["bm25"]
 
@@ -223,9 +221,6 @@ def build_episode(
     Raises:
         ConfigError: an invalid align or coverage setting.
     """
-    from harness.align import AlignConfig
-    from harness.coverage import CoverageConfig
-
     cache = cache if cache is not None else default_cache()
     align_conf = AlignConfig.from_mapping(align) if align is not None else None
     cov_conf = CoverageConfig.from_mapping(coverage)
@@ -260,7 +255,6 @@ def _build(
     encoder: Any | None,
     cache: EmbeddingCache,
 ) -> Episode:
-    from harness.align import build_windows_and_members
     from harness.segmentation import auto_chapters as find_chapters
     from harness.segmentation import transcript_sentences
     from harness.readers.chapters import with_chapters
@@ -317,7 +311,7 @@ def _build(
     windows: tuple[Window, ...] = ()
     members: tuple[tuple[Any, ...], ...] = ()
     if align_conf is not None:
-        windows, members = build_windows_and_members(transcript, align_conf)
+        windows, members = build_windows_and_members(transcript, align_conf.window)
     episode = Episode(
         transcript=transcript,
         sentences=sentences,

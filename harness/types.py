@@ -601,6 +601,42 @@ class MetricResult:
     ci_high: float | None = None
 
 
+# ----------------------------------------------------------------------------------------------
+# Verifier input and output (``harness.backends``; also ``harness.chunking``)
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyPair:
+    """One (claim, evidence passage) pair to score.
+
+    Attributes:
+        claim: the statement to check, as a stand-alone sentence.
+        evidence: the source passage (a transcript window or a document chunk).
+        context: optional text that resolves pronouns in the claim (section title, question).
+    """
+
+    claim: str
+    evidence: str
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class PairScore:
+    """A backend's judgement of one pair.
+
+    Attributes:
+        support: probability-like score in [0, 1] that the evidence supports the claim.
+        contradiction: score in [0, 1] that the evidence contradicts it, ``None`` when the
+            backend cannot tell contradiction from mere absence.
+        features: the named signals behind the score (reported, never required).
+    """
+
+    support: float
+    contradiction: float | None = None
+    features: Mapping[str, float] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class RunResult:
     """Everything one run produced, before it is written to the run directory.
