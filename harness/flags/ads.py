@@ -27,8 +27,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from harness.flags.base import FLAGS, SUPPORTED, FlagContext, severity
-from harness.flags.text import evidence_from_span
 from harness.text import content_words, format_clock, split_sentences
+from harness.transcript_lookup import evidence_from_span
 from harness.types import Evidence, Flag, Transcript
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,12 @@ import re
 from typing import Any, Iterable, Mapping, Sequence
 
 from harness.errors import ConfigError
-from harness.flags.base import FLAGS, SUPPORTED, FlagContext, Speaker, match_speaker, severity
+from harness.flags.base import FLAGS, SUPPORTED, FlagContext, severity
 from harness.flags.numbers import Number, comparable, extract_numbers, same_value
 from harness.flags.text import quoted
 from harness.formats.base import find_citations
 from harness.text import content_words, format_clock
+from harness.transcript_lookup import Speaker, match_speaker
 from harness.types import Evidence, Flag, SummaryUnit, Verdict
 
 
