@@ -277,7 +277,8 @@ def _coverage(report: Mapping[str, Any]) -> list[str]:
         rows = []
         for r in recs:
             start, end = r.get("start_s"), r.get("end_s")
-            times = [format_clock(start, missing=""), format_clock(end - start, missing="") if isinstance(start, (int, float)) and isinstance(end, (int, float)) else ""] if timed else []
+            length = format_clock(end - start, missing="") if isinstance(start, (int, float)) and isinstance(end, (int, float)) else ""
+            times = [format_clock(start, missing=""), length] if timed else []
             label = r.get("label") or ""
             if r.get("excluded"):
                 label = f"{label} ({md_escape(r['excluded'])})"
