@@ -37,6 +37,7 @@ import numpy as np
 from harness.backends.base import PairScore, Verifier, VerifyPair
 from harness.claims import Checkability
 from harness.cache import Embedded, default_cache, encoder_model_id
+from harness.episode import as_episode
 from harness.errors import HarnessError
 from harness.stage_config import AlignConfig, RetrievalConfig, Thresholds
 from harness.types import Claim, Evidence, SummaryUnit, Transcript, UnitVerdict, Verdict, Window
@@ -419,11 +420,7 @@ def align_summary(
     if stray:
         raise ValueError(f"claims refer to units that were not given: {', '.join(stray)}")
 
-    from harness.episode import Episode, build_episode, require_windows
-
-    if not isinstance(episode, Episode):
-        episode = build_episode(episode, align=config, encoder=encoder)
-    require_windows(episode, config)
+    episode = as_episode(episode, align=config, encoder=encoder)
     encoder = episode.encoder
     windows = episode.windows
     lap("windows")

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
+from harness.episode import as_episode
 from harness.segmentation import TranscriptSentence
 from harness.stage_config import CoverageConfig, KeyPointConfig
 from harness.text import format_clock, split_sentences
@@ -317,20 +318,6 @@ class SourceUnits:
     key_point_rows: Mapping[int, tuple[int, ...]]
     weights: Mapping[int, tuple[float, float]]
     excluded: Mapping[int, str | None]
-
-
-def as_episode(source: Episode | Transcript, conf: CoverageConfig, encoder: Any | None = None) -> Episode:
-    """``source`` if it is an ``Episode`` built for ``conf``; a transcript's Episode otherwise.
-
-    Raises:
-        ConfigError: an Episode built with other sentence or chapter settings.
-    """
-    from harness.episode import Episode, build_episode, require_source
-
-    if isinstance(source, Episode):
-        require_source(source, conf)
-        return source
-    return build_episode(source, coverage=conf, encoder=encoder)
 
 
 def source_units(

@@ -334,6 +334,30 @@ def _build(
     return episode
 
 
+def as_episode(
+    source: Episode | Transcript,
+    coverage: CoverageConfig | None = None,
+    encoder: Any | None = None,
+    *,
+    align: AlignConfig | None = None,
+) -> Episode:
+    """The one way a stage given an ``Episode`` or a bare ``Transcript`` gets its ``Episode``:
+    ``source`` itself when it is one (checked against the settings given), else the transcript's
+    Episode built with them (``build_episode``, through the process-wide cache).
+
+    Raises:
+        ConfigError: an Episode whose windows (``align``) or sentences and chapters
+            (``coverage``) were built with other settings.
+    """
+    if isinstance(source, Episode):
+        if align is not None:
+            require_windows(source, align)
+        if coverage is not None:
+            require_source(source, coverage)
+        return source
+    return build_episode(source, align=align, coverage=coverage, encoder=encoder)
+
+
 def require_windows(episode: Episode, align: AlignConfig) -> None:
     """Raise ``ConfigError`` when ``episode``'s windows were cut with other settings than ``align``'s."""
     if episode.window_key != align.window_key():
