@@ -15,7 +15,7 @@ def __getattr__(name: str):  # nothing heavy at import: the API loads on first u
 
         return getattr(api, name)
     if name == "RunResult":
-        from harness.types import RunResult
+        from harness.pipeline import RunResult
 
         return RunResult
     raise AttributeError(f"module 'harness' has no attribute {name!r}")

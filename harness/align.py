@@ -26,478 +26,32 @@ Everything is deterministic: stable sorts with index tie-breaks and no sampling.
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import os
-import re
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from harness.backends.base import PairScore, Verifier, VerifyPair
 from harness.claims import Checkability
-from harness.cache import CACHE_ENV, DEFAULT_CACHE_DIR, Embedded, default_cache, encoder_model_id, resolve_cache_dir
-from harness.errors import ConfigError, HarnessError
+from harness.cache import Embedded, default_cache, encoder_model_id
+from harness.episode import as_episode
+from harness.errors import HarnessError
+from harness.stage_config import AlignConfig, RetrievalConfig, Thresholds
 from harness.types import Claim, Evidence, SummaryUnit, Transcript, UnitVerdict, Verdict, Window
+from harness.windows import Piece, bm25_index, bm25_tokens
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.episode import Episode
-
-__all__ = ["CACHE_ENV", "DEFAULT_CACHE_DIR", "resolve_cache_dir", "encoder_model_id"]
 
 log = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------------------------------------
-# Configuration
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WindowConfig:
-    """How the transcript is cut into retrieval windows (``align.window``).
-
-    Attributes:
-        size_turns: turns (or pieces of a long turn) per window.
-        stride_turns: turns between the starts of consecutive windows.
-        max_words: hard cap on a window's words; longer turns are cut at sentence ends.
-        break_at_chapters: windows never span two chapters.
-        break_at_sponsors: windows never mix sponsor-read text with conversation.
-    """
-
-    size_turns: int
-    stride_turns: int
-    max_words: int
-    break_at_chapters: bool = True
-    break_at_sponsors: bool = True
-
-
-@dataclass(frozen=True)
-class RetrievalConfig:
-    """Hybrid retrieval settings (``align.retrieval``).
-
-    Attributes:
-        top_k: windows verified per claim.
-        fusion: ``weighted`` (sum of min-max normalised scores) or ``rrf`` (reciprocal rank).
-        bm25_weight: weight of the lexical score in the fusion.
-        dense_weight: weight of the MiniLM cosine in the fusion.
-        rrf_k: the constant of reciprocal-rank fusion.
-        query_with_context: append the claim's context (section, question) to the query.
-        encode_batch_size: texts per encoder batch.
-    """
-
-    top_k: int
-    fusion: str
-    bm25_weight: float
-    dense_weight: float
-    rrf_k: int = 60
-    query_with_context: bool = False
-    encode_batch_size: int = 64
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Score thresholds that turn verifier scores into labels (``align.thresholds``)."""
-
-    supported: float
-    partial: float
-    contradicted: float
-
-
-@dataclass(frozen=True)
-class EvidenceConfig:
-    """What evidence is kept per claim (``align.evidence``).
-
-    Attributes:
-        max_items: passages per claim, best first, from distinct windows.
-        quote_max_words: longest quote, in words.
-        quote_max_sentences: most consecutive sentences in one quote.
-    """
-
-    max_items: int
-    quote_max_words: int
-    quote_max_sentences: int
-
-
-@dataclass(frozen=True)
-class AlignConfig:
-    """The ``align`` config group (``configs/align/default.yaml``), validated.
-
-    Attributes:
-        window: windowing.
-        retrieval: retrieval and fusion.
-        thresholds: label thresholds.
-        evidence: evidence selection.
-        cache_dir: where window embeddings are cached; ``None`` means ``$HARNESS_CACHE_DIR``,
-            else ``~/.cache/harness``.
-        use_cache: read and write the embedding cache.
-    """
-
-    window: WindowConfig
-    retrieval: RetrievalConfig
-    thresholds: Thresholds
-    evidence: EvidenceConfig
-    cache_dir: str | None = None
-    use_cache: bool = True
-
-    @classmethod
-    def from_mapping(cls, cfg: Mapping[str, Any] | AlignConfig) -> AlignConfig:
-        """Build from a config mapping (plain dict or ``DictConfig``).
-
-        Raises:
-            ConfigError: a key is missing or a value is out of range, naming the key.
-        """
-        if isinstance(cfg, AlignConfig):
-            return cfg
-        try:
-            window = WindowConfig(**_section(cfg, "window"))
-            retrieval = RetrievalConfig(**_section(cfg, "retrieval"))
-            thresholds = Thresholds(**_section(cfg, "thresholds"))
-            evidence = EvidenceConfig(**_section(cfg, "evidence"))
-        except TypeError as exc:
-            raise ConfigError(f"align: {exc}") from None
-        built = cls(
-            window=window,
-            retrieval=retrieval,
-            thresholds=thresholds,
-            evidence=evidence,
-            cache_dir=cfg.get("cache_dir"),
-            use_cache=bool(cfg.get("use_cache", True)),
-        )
-        built.validate()
-        return built
-
-    def validate(self) -> None:
-        """Raise ``ConfigError`` naming the first out-of-range value."""
-        w, r, t, e = self.window, self.retrieval, self.thresholds, self.evidence
-        checks = [
-            (w.size_turns >= 1, "align.window.size_turns must be >= 1"),
-            (1 <= w.stride_turns, "align.window.stride_turns must be >= 1"),
-            (w.max_words >= 1, "align.window.max_words must be >= 1"),
-            (r.top_k >= 1, "align.retrieval.top_k must be >= 1"),
-            (
-                r.fusion in ("weighted", "rrf"),
-                f"align.retrieval.fusion must be 'weighted' or 'rrf', not {r.fusion!r}",
-            ),
-            (r.bm25_weight >= 0 and r.dense_weight >= 0, "align.retrieval weights must be >= 0"),
-            (r.bm25_weight + r.dense_weight > 0, "align.retrieval: bm25_weight + dense_weight must be > 0"),
-            (0 <= t.partial <= t.supported <= 1, "align.thresholds: need 0 <= partial <= supported <= 1"),
-            (0 <= t.contradicted <= 1, "align.thresholds.contradicted must be in [0, 1]"),
-            (
-                e.max_items >= 1 and e.quote_max_words >= 1 and e.quote_max_sentences >= 1,
-                "align.evidence values must be >= 1",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
-
-    def window_key(self) -> str:
-        """The window settings as a stable string (part of the embedding cache key)."""
-        return json.dumps(asdict(self.window), sort_keys=True)
-
-
-def _section(cfg: Mapping[str, Any], key: str) -> dict[str, Any]:
-    if key not in cfg or cfg[key] is None:
-        raise ConfigError(f"align: missing config section {key!r}")
-    return dict(cfg[key])
-
-
-# ----------------------------------------------------------------------------------------------
-# Windows
-# ----------------------------------------------------------------------------------------------
-
-_WORD_RE = re.compile(r"\S+")
-
-
-@dataclass(frozen=True)
-class _Piece:
-    """A turn, or a sentence-aligned part of a long turn: the unit windows are built from.
-
-    ``words`` are the raw spans (offsets in ``Transcript.text``) of the piece's words;
-    ``sentences`` are word-index ranges ``[a, b)`` into ``words``.
-    """
-
-    segment_index: int
-    speaker: str | None
-    chapter_index: int | None
-    timestamp: str | None
-    text: str
-    char_start: int
-    char_end: int
-    start_s: float | None
-    end_s: float | None
-    words: tuple[tuple[int, int], ...]
-    sentences: tuple[tuple[int, int], ...]
-    is_sponsor: bool
-
-    @property
-    def n_words(self) -> int:
-        return len(self.words)
-
-
-def _raw_word_spans(
-    transcript: Transcript, seg_text: str, seg_char_start: int, seg_char_end: int
-) -> list[tuple[int, int, int, int]]:
-    """Each word of a segment as (seg_start, seg_end, raw_start, raw_end).
-
-    The segment text equals the transcript slice for the bundled reader; for readers that
-    remove markup the words are found in order in the raw text, so quotes stay verbatim.
-    """
-    raw = transcript.text
-    out: list[tuple[int, int, int, int]] = []
-    verbatim = raw[seg_char_start:seg_char_end] == seg_text
-    pos = seg_char_start
-    for m in _WORD_RE.finditer(seg_text):
-        if verbatim:
-            out.append((m.start(), m.end(), seg_char_start + m.start(), seg_char_start + m.end()))
-            continue
-        word = m.group()
-        j = raw.find(word, pos, seg_char_end)
-        length = len(word)
-        if j < 0:
-            core = word.strip("*_`[]()<>\"'")
-            j = raw.find(core, pos, seg_char_end) if core else -1
-            length = len(core)
-        if j < 0:
-            j, length = pos, 0  # unmappable word: keep order, give it an empty span
-        out.append((m.start(), m.end(), j, j + length))
-        pos = j + length
-    return out
-
-
-def _sentence_word_ranges(seg_text: str, word_starts: Sequence[int]) -> list[tuple[int, int]]:
-    """Sentences of a segment as word-index ranges, from ``harness.chunking.split_sentences``."""
-    from harness.chunking import split_sentences
-
-    ranges: list[tuple[int, int]] = []
-    w = 0
-    n = len(word_starts)
-    for sent in split_sentences(seg_text):
-        a = w
-        while w < n and word_starts[w] < sent.end:
-            w += 1
-        if w > a:
-            ranges.append((a, w))
-    if w < n:
-        ranges.append((w, n))
-    return ranges
-
-
-def _pieces(transcript: Transcript, max_words: int, break_at_sponsors: bool) -> list[_Piece]:
-    pieces: list[_Piece] = []
-    sponsors = [(sp.char_start, sp.char_end) for sp in transcript.sponsor_segments]
-    for seg in transcript.content_segments:
-        words = _raw_word_spans(transcript, seg.text, seg.char_start, seg.char_end)
-        if not words:
-            continue
-        flags = [any(a <= w[2] < b for a, b in sponsors) for w in words] if sponsors else [False] * len(words)
-        # Sentence units, cut further where sponsor text starts or stops and where a single
-        # sentence is longer than the cap.
-        units: list[tuple[int, int]] = []
-        for a, b in _sentence_word_ranges(seg.text, [w[0] for w in words]):
-            cut = a
-            for i in range(a + 1, b):
-                if (break_at_sponsors and flags[i] != flags[i - 1]) or i - cut >= max_words:
-                    units.append((cut, i))
-                    cut = i
-            units.append((cut, b))
-        # Greedy packing of sentence units into pieces of at most max_words words.
-        groups: list[list[tuple[int, int]]] = []
-        for unit in units:
-            if groups:
-                last = groups[-1]
-                size = last[-1][1] - last[0][0] + unit[1] - unit[0]
-                same_kind = not break_at_sponsors or flags[unit[0]] == flags[last[0][0]]
-                if size <= max_words and same_kind:
-                    last.append(unit)
-                    continue
-            groups.append([unit])
-        whole = len(groups) == 1
-        for group in groups:
-            a, b = group[0][0], group[-1][1]
-            span_words = tuple((w[2], w[3]) for w in words[a:b])
-            raw_start, raw_end = span_words[0][0], span_words[-1][1]
-            if whole:
-                start_s, end_s = seg.start_s, seg.end_s
-            else:
-                start_s = _interpolate(seg, raw_start)
-                end_s = _interpolate(seg, raw_end)
-            pieces.append(
-                _Piece(
-                    segment_index=seg.index,
-                    speaker=seg.speaker,
-                    chapter_index=seg.chapter_index,
-                    timestamp=seg.timestamp,
-                    text=seg.text[words[a][0] : words[b - 1][1]],
-                    char_start=raw_start,
-                    char_end=raw_end,
-                    start_s=start_s,
-                    end_s=end_s,
-                    words=span_words,
-                    sentences=tuple((x - a, y - a) for x, y in group),
-                    is_sponsor=transcript.sponsor_overlap(raw_start, raw_end) >= 0.5,
-                )
-            )
-    return pieces
-
-
-def _interpolate(seg: Any, offset: int) -> float | None:
-    """Time of a raw offset inside a segment, in proportion to its characters."""
-    if seg.start_s is None or seg.end_s is None or seg.char_end <= seg.char_start:
-        return seg.start_s
-    frac = min(1.0, max(0.0, (offset - seg.char_start) / (seg.char_end - seg.char_start)))
-    return seg.start_s + frac * (seg.end_s - seg.start_s)
-
-
-def _build(
-    transcript: Transcript,
-    size: int,
-    stride: int,
-    max_words: int,
-    break_at_chapters: bool,
-    break_at_sponsors: bool,
-) -> tuple[tuple[Window, ...], tuple[tuple[_Piece, ...], ...]]:
-    if size < 1 or stride < 1 or max_words < 1:
-        raise ConfigError("align.window: size_turns, stride_turns and max_words must be >= 1")
-    pieces = _pieces(transcript, max_words, break_at_sponsors)
-    # Runs of pieces a window may span.
-    runs: list[list[_Piece]] = []
-    for piece in pieces:
-        if runs:
-            prev = runs[-1][-1]
-            same = (not break_at_chapters or prev.chapter_index == piece.chapter_index) and (
-                not break_at_sponsors or prev.is_sponsor == piece.is_sponsor
-            )
-            if same:
-                runs[-1].append(piece)
-                continue
-        runs.append([piece])
-    windows: list[Window] = []
-    members: list[tuple[_Piece, ...]] = []
-    for run in runs:
-        start = 0
-        while start < len(run):
-            end, words = start, 0
-            while (
-                end < len(run)
-                and end - start < size
-                and (end == start or words + run[end].n_words <= max_words)
-            ):
-                words += run[end].n_words
-                end += 1
-            chosen = tuple(run[start:end])
-            members.append(chosen)
-            windows.append(_window(transcript, len(windows), chosen))
-            if end >= len(run):
-                break
-            # Never skip a piece: advance by the stride, or less when the cap made this window short.
-            start += min(stride, end - start)
-    return tuple(windows), tuple(members)
-
-
-def _window(transcript: Transcript, index: int, pieces: Sequence[_Piece]) -> Window:
-    speakers: list[str] = []
-    for p in pieces:
-        if p.speaker is not None and p.speaker not in speakers:
-            speakers.append(p.speaker)
-    segs: list[int] = []
-    for p in pieces:
-        if p.segment_index not in segs:
-            segs.append(p.segment_index)
-    char_start, char_end = pieces[0].char_start, pieces[-1].char_end
-    return Window(
-        index=index,
-        text="\n".join(p.text for p in pieces),
-        segment_indices=tuple(segs),
-        start_s=pieces[0].start_s,
-        end_s=pieces[-1].end_s,
-        timestamp=pieces[0].timestamp,
-        chapter_index=pieces[0].chapter_index,
-        speakers=tuple(speakers),
-        char_start=char_start,
-        char_end=char_end,
-        is_sponsor=transcript.sponsor_overlap(char_start, char_end) >= 0.5,
-    )
-
-
-def build_windows(
-    transcript: Transcript,
-    size: int,
-    stride: int,
-    max_words: int,
-    *,
-    break_at_chapters: bool = True,
-    break_at_sponsors: bool = True,
-) -> tuple[Window, ...]:
-    """Overlapping windows of consecutive content turns.
-
-    Args:
-        transcript: the parsed transcript (sponsor segments marked, if any).
-        size: turns per window; a turn longer than ``max_words`` counts as several turns (its
-            sentence-aligned pieces).
-        stride: turns between window starts (``stride < size`` gives overlap).
-        max_words: no window has more words than this.
-        break_at_chapters: never span two chapters.
-        break_at_sponsors: never mix sponsor-read text and conversation.
-
-    Returns:
-        Windows in transcript order; every content word lies in at least one window.
-
-    Raises:
-        ConfigError: a size, stride or cap below 1.
-    """
-    windows, _ = _build(transcript, size, stride, max_words, break_at_chapters, break_at_sponsors)
-    return windows
-
-
-def build_windows_and_members(
-    transcript: Transcript, config: AlignConfig
-) -> tuple[tuple[Window, ...], tuple[tuple[_Piece, ...], ...]]:
-    """The windows of ``config.window`` and, per window, the pieces it is made of (for the Episode)."""
-    wc = config.window
-    return _build(transcript, wc.size_turns, wc.stride_turns, wc.max_words, wc.break_at_chapters, wc.break_at_sponsors)
-
-
-# ----------------------------------------------------------------------------------------------
 # Retrieval
 # ----------------------------------------------------------------------------------------------
-
-_TOKEN_RE = re.compile(r"[a-z0-9]+")
-
-
-@functools.lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
-
-
-def stem(word: str) -> str:
-    """A light suffix stemmer (plural -s/-es/-ies, -ing, -ed) for BM25 matching."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("sses"):
-        return word[:-2]
-    if word.endswith("ing") and len(word) >= 7:
-        return word[:-3]
-    if word.endswith("ed") and len(word) >= 6:
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def bm25_tokens(text: str) -> list[str]:
-    """Lower-cased, stop words removed, stemmed tokens (the BM25 vocabulary)."""
-    stop = _stop_words()
-    return [stem(t) for t in _TOKEN_RE.findall(text.lower()) if t not in stop]
-
 
 @dataclass(frozen=True)
 class RetrievalHit:
@@ -609,17 +163,6 @@ def _minmax(scores: np.ndarray) -> np.ndarray:
     if hi <= lo:
         return np.zeros_like(scores)
     return (scores - lo) / (hi - lo)
-
-
-def bm25_index(windows: Sequence[Window]) -> Any:
-    """A ``bm25s.BM25`` index of the windows' ``bm25_tokens`` (``None`` without windows)."""
-    if not windows:
-        return None
-    import bm25s
-
-    index = bm25s.BM25()
-    index.index([bm25_tokens(w.text) for w in windows], show_progress=False)
-    return index
 
 
 class WindowIndex:
@@ -737,7 +280,7 @@ def aggregate_unit(unit_id: str, verdicts: Sequence[Verdict]) -> UnitVerdict:
 
 @dataclass(frozen=True)
 class _Candidate:
-    piece: _Piece
+    piece: Piece
     word_start: int  # index into piece.words
     word_end: int
     sentence_keys: tuple[tuple[int, int], ...]  # (piece id, sentence index) of its sentences
@@ -751,7 +294,7 @@ class _Candidate:
         return self.piece.words[self.word_end - 1][1]
 
 
-def _candidates(pieces: Sequence[_Piece], piece_ids: Sequence[int], max_sentences: int) -> list[_Candidate]:
+def _candidates(pieces: Sequence[Piece], piece_ids: Sequence[int], max_sentences: int) -> list[_Candidate]:
     out: list[_Candidate] = []
     for pid, piece in zip(piece_ids, pieces, strict=True):
         for si in range(len(piece.sentences)):
@@ -877,11 +420,7 @@ def align_summary(
     if stray:
         raise ValueError(f"claims refer to units that were not given: {', '.join(stray)}")
 
-    from harness.episode import Episode, build_episode, require_windows
-
-    if not isinstance(episode, Episode):
-        episode = build_episode(episode, align=config, encoder=encoder)
-    require_windows(episode, config)
+    episode = as_episode(episode, align=config, encoder=encoder)
     encoder = episode.encoder
     windows = episode.windows
     lap("windows")
@@ -970,7 +509,7 @@ def _count(labels: Iterable[str]) -> dict[str, int]:
 
 def _where(ev: Evidence) -> str:
     """Where a passage is, for a reason line: "at 12:03 (Ilya Sutskever)", or its chapter."""
-    from harness.transcript import format_clock
+    from harness.text import format_clock
 
     when = ev.timestamp or format_clock(ev.start_s)
     place = f"at {when}" if when else (f'in "{ev.chapter}"' if ev.chapter else f"at character {ev.char_start}")
@@ -1146,7 +685,7 @@ class _EvidencePicker:
         return tuple(out)
 
     def _best_candidate(
-        self, pieces: Sequence[_Piece], query: np.ndarray, taken: Sequence[tuple[int, int]]
+        self, pieces: Sequence[Piece], query: np.ndarray, taken: Sequence[tuple[int, int]]
     ) -> _Candidate | None:
         """The 1–n consecutive sentences most similar to the claim, not overlapping ``taken``."""
         ids = [self.piece_ids[id(p)] for p in pieces]
@@ -1162,7 +701,7 @@ class _EvidencePicker:
                 chosen, chosen_sim = cand, sim
         return chosen
 
-    def _evidence(self, piece: _Piece, start: int, end: int, score: float) -> Evidence:
+    def _evidence(self, piece: Piece, start: int, end: int, score: float) -> Evidence:
         from harness.video import time_url
 
         t = self.transcript

@@ -24,18 +24,15 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from harness.errors import ConfigError, InputFileError
+from harness.report.records import claims_frame
 from harness.runs import read_run
-from harness.types import Evidence, Flag, MetricResult, RunResult
+from harness.types import Evidence, Flag, MetricResult
 
-# Columns of ``RunResult.to_pandas()`` / ``RunView.to_pandas()``, one row per claim.
-CLAIM_COLUMNS = (
-    "unit_id", "section", "kind", "unit_text", "unit_verdict", "claim_id", "claim_index", "claim",
-    "verdict", "score", "evidence_start_s", "evidence_timestamp", "evidence_url", "evidence_speaker",
-    "evidence_chapter", "evidence_quote", "evidence_is_sponsor", "flags",
-)
+if TYPE_CHECKING:
+    from harness.pipeline import RunResult
 
 # Summary formats that are config groups of their own (configs/summary/<name>.yaml).
 _SUMMARY_GROUPS = ("markdown", "plain", "summify", "tldr_qa", "wiki")
@@ -152,7 +149,7 @@ def _as_file(value: Any, role: str, ext: str) -> str:
             raise InputFileError(value, "file not found")
     if not value.strip():
         raise InputFileError(f"<{role} text>", "file is empty")
-    from harness.align import CACHE_ENV, DEFAULT_CACHE_DIR
+    from harness.cache import CACHE_ENV, DEFAULT_CACHE_DIR
 
     digest = hashlib.sha256(value.encode("utf-8")).hexdigest()
     folder = Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR).expanduser() / "inputs"
@@ -226,33 +223,3 @@ def _flag(record: Mapping[str, Any]) -> Flag:
     evidence = tuple(Evidence(**{k: v for k, v in e.items() if k in evidence_fields}) for e in record.get("evidence") or ())
     return Flag(tag=record["tag"], severity=record["severity"], unit_id=record["unit_id"],
                 claim_index=record.get("claim_index"), message=record.get("message") or "", evidence=evidence)
-
-
-def claims_frame(units: Sequence[Mapping[str, Any]], flags: Sequence[Mapping[str, Any]]) -> Any:
-    """A ``pandas.DataFrame`` with one row per claim (``CLAIM_COLUMNS``); the best evidence
-    passage fills the ``evidence_*`` columns and ``flags`` lists the tags raised on that claim
-    (or on its whole unit). Units without claims (boilerplate, not checkable, or no alignment)
-    have no row: ``result.units`` lists every unit."""
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - pandas comes with datasets
-        raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
-    rows = []
-    for unit in units:
-        for index, claim in enumerate(unit.get("claims") or ()):
-            best = (claim.get("evidence") or [None])[0] or {}
-            tags = sorted({
-                f["tag"] for f in flags
-                if f.get("unit_id") == unit.get("unit_id") and f.get("claim_index") in (None, index)
-            })
-            rows.append({
-                "unit_id": unit.get("unit_id"), "section": unit.get("section"), "kind": unit.get("kind"),
-                "unit_text": unit.get("text_plain"), "unit_verdict": unit.get("verdict"),
-                "claim_id": claim.get("claim_id"), "claim_index": index, "claim": claim.get("text"),
-                "verdict": claim.get("verdict"), "score": claim.get("score"),
-                "evidence_start_s": best.get("start_s"), "evidence_timestamp": best.get("timestamp"),
-                "evidence_url": best.get("url"), "evidence_speaker": best.get("speaker"),
-                "evidence_chapter": best.get("chapter"), "evidence_quote": best.get("quote"),
-                "evidence_is_sponsor": best.get("is_sponsor"), "flags": ",".join(tags),
-            })
-    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Sequence
 
-from harness.transcript import format_clock
+from harness.text import format_clock
 from harness.types import Summary, UnitVerdict
 
 BACKGROUND_KINDS = frozenset({"background"})

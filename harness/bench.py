@@ -35,18 +35,12 @@ from typing import Any
 
 from harness.pipeline import PROJECT_ROOT
 from harness.textio import atomic_write_json, atomic_write_text
-from harness.transcript import format_clock
+from harness.text import format_clock
 
 log = logging.getLogger(__name__)
 
 SUMMARIES = ("summify", "tldr_qa", "wiki")
 _TS = re.compile(r"^\[(\d{1,2}(?::\d{1,2}){1,2})\]\(([^)?]*)\?t=(\d+)\)\s*$")
-
-
-def _clock(seconds: int) -> str:
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def scaled_transcript(source: Path, factor: int, out_dir: Path) -> Path:
@@ -64,7 +58,7 @@ def scaled_transcript(source: Path, factor: int, out_dir: Path) -> Path:
         for line in body:
             if m := _TS.match(line):
                 t = int(m.group(3)) + k * period
-                out.append(f"[{_clock(t)}]({m.group(2)}?t={t})")
+                out.append(f"[{format_clock(t)}]({m.group(2)}?t={t})")
             elif line.startswith("## ") and k:
                 out.append(f"{line} (copy {k + 1})")
             else:
@@ -115,7 +109,7 @@ def _compose(overrides: list[str]) -> dict[str, Any]:
 
 def _exhaustive_sample(cfg: dict[str, Any], n_claims: int) -> dict[str, Any]:
     """Time scoring ``n_claims`` claims against every window (the exhaustive baseline)."""
-    from harness.align import build_windows
+    from harness.windows import build_windows
     from harness.backends import VerifyPair, build_verifier
     from harness.claims import split_claims_from_config
     from harness.formats import FormatOptions, load_summary

@@ -14,20 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from harness.backends.base import PairScore, Verifier, VerifyPair
 from harness.errors import ConfigError
+from harness.text import split_sentences as text_sentences
+from harness.types import PairScore, VerifyPair
 
-# Words after which a period does not end a sentence (compared lower-cased, without the period).
-_ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof st jr sr gen col lt sgt capt cmdr adm gov sen rep rev hon fr vs etc
-    inc ltd co corp no nos vol fig approx est dept univ ave blvd mt ft jan feb mar apr jun jul
-    aug sep sept oct nov dec e.g i.e a.m p.m u.s u.k u.n""".split()
-)
-_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
-_WORD_BEFORE = re.compile(r"(\S+)$")
-
+if TYPE_CHECKING:
+    from harness.backends.base import Verifier
 
 @dataclass(frozen=True)
 class Sentence:
@@ -48,44 +42,13 @@ class Sentence:
         return len(self.text.split())
 
 
-def _is_abbreviation(text_before: str) -> bool:
-    match = _WORD_BEFORE.search(text_before)
-    if not match:
-        return False
-    word = match.group(1).rstrip(".!?\"'”’)]").lstrip("(\"'“‘[").lower()
-    if word in _ABBREVIATIONS:
-        return True
-    # An initial ("J. K. Rowling") or a dotted acronym ("U.S.").
-    return bool(re.fullmatch(r"(?:[a-z]\.)*[a-z]", word)) and match.group(1)[0].isupper()
-
-
 def split_sentences(text: str) -> list[Sentence]:
-    """Split ``text`` into sentences at line breaks and at ``.``/``!``/``?`` before whitespace.
-
-    Works on original-case and on lower-cased, tokenized text (``" . "``); common abbreviations
-    and initials do not end a sentence. Empty input gives an empty list.
+    """The sentences of ``text`` as records: ``harness.text.split_sentences`` in its
+    ``"tokenized"`` style (line breaks and ``.``/``!``/``?`` before whitespace end a sentence,
+    abbreviations and initials do not; works on lower-cased, tokenized text). Empty input gives
+    an empty list.
     """
-    sentences: list[Sentence] = []
-    for line in re.finditer(r"[^\n]+", text):
-        line_text, offset = line.group(0), line.start()
-        start = 0
-        for end_match in _END.finditer(line_text):
-            end = end_match.end()
-            if _is_abbreviation(line_text[start : end_match.start() + 1]):
-                continue
-            _append(sentences, line_text, offset, start, end)
-            start = end
-        _append(sentences, line_text, offset, start, len(line_text))
-    return sentences
-
-
-def _append(out: list[Sentence], line: str, offset: int, start: int, end: int) -> None:
-    piece = line[start:end]
-    stripped = piece.strip()
-    if not stripped:
-        return
-    lead = len(piece) - len(piece.lstrip())
-    out.append(Sentence(stripped, offset + start + lead, offset + start + lead + len(stripped)))
+    return [Sentence(text[s:e], s, e) for s, e in text_sentences(text, style="tokenized")]
 
 
 def claim_sentences(claim: str, min_words: int = 3) -> list[str]:

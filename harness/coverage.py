@@ -30,18 +30,17 @@ whose cosine reaches ``redundancy_threshold``, with the pairs listed.
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
+from harness.episode import as_episode
 from harness.metric_specs import metric
-from harness.errors import ConfigError
-from harness.formats.base import split_sentences
-from harness.segmentation import SegmentationConfig, TranscriptSentence
-from harness.transcript import format_clock
+from harness.segmentation import TranscriptSentence
+from harness.stage_config import CoverageConfig, KeyPointConfig
+from harness.text import format_clock, split_sentences
 from harness.types import Chapter, MetricResult, Summary, Transcript, UnitVerdict
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,96 +50,6 @@ log = logging.getLogger(__name__)
 
 LABELS = ("full", "partial", "none")
 _CREDIT = {"supported": 1.0, "partially_supported": 0.5}
-
-# ----------------------------------------------------------------------------------------------
-# Config
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeyPointConfig:
-    """How key points are chosen (``coverage.key_points``); see ``configs/coverage/default.yaml``."""
-
-    min_words: int = 8
-    exclude_questions: bool = True
-    per_minute: float = 0.5
-    min_per_chapter: int = 1
-    max_per_chapter: int = 6
-    centrality: str = "centroid"
-    center: bool = True
-    degree_threshold: float = 0.35
-    dedup_threshold: float = 0.8
-
-
-@dataclass(frozen=True)
-class CoverageConfig:
-    """The ``coverage`` config group, validated. Field meanings: ``configs/coverage/default.yaml``."""
-
-    segmentation: str = "chapters"
-    auto_segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
-    max_sentence_words: int = 80
-    key_points: KeyPointConfig = field(default_factory=KeyPointConfig)
-    match_threshold: float = 0.5
-    exclude_contradicted: bool = True
-    evidence_weight: float = 0.5
-    evidence_full_claims: float = 2.0
-    full_threshold: float = 0.6
-    partial_threshold: float = 0.1
-    max_sponsor_share: float = 0.8
-    redundancy_threshold: float = 0.8
-    redundancy_same_unit: bool = False
-    max_pairs_reported: int = 50
-    cache_dir: str | None = None
-    use_cache: bool = True
-
-    @classmethod
-    def from_mapping(cls, cfg: Mapping[str, Any] | "CoverageConfig" | None) -> "CoverageConfig":
-        """Build from a mapping (plain dict or ``DictConfig``); ``None`` gives the defaults. A
-        ``lexical`` key (the same group's lexical settings) is ignored here.
-
-        Raises:
-            ConfigError: an unknown key or an out-of-range value, naming it.
-        """
-        if isinstance(cfg, CoverageConfig):
-            return cfg
-        data = dict(cfg or {})
-        data.pop("lexical", None)  # the same config group's lexical settings (harness/lexical.py)
-        try:
-            kp = KeyPointConfig(**dict(data.pop("key_points", None) or {}))
-            seg = SegmentationConfig.from_mapping(data.pop("auto_segmentation", None))
-            built = cls(key_points=kp, auto_segmentation=seg, **data)
-        except TypeError as exc:
-            raise ConfigError(f"coverage: {exc}") from None
-        built.validate()
-        return built
-
-    def validate(self) -> None:
-        """Raise ``ConfigError`` naming the first out-of-range value."""
-        k = self.key_points
-        checks = [
-            (self.segmentation in ("chapters", "auto"), f"coverage.segmentation must be 'chapters' or 'auto', not {self.segmentation!r}"),
-            (self.max_sentence_words >= 5, "coverage.max_sentence_words must be >= 5"),
-            (k.min_words >= 1, "coverage.key_points.min_words must be >= 1"),
-            (k.per_minute > 0, "coverage.key_points.per_minute must be > 0"),
-            (1 <= k.min_per_chapter <= k.max_per_chapter, "coverage.key_points: need 1 <= min_per_chapter <= max_per_chapter"),
-            (k.centrality in ("centroid", "degree"), f"coverage.key_points.centrality must be 'centroid' or 'degree', not {k.centrality!r}"),
-            (-1 <= k.degree_threshold <= 1 and -1 <= k.dedup_threshold <= 1, "coverage.key_points thresholds must be cosines in [-1, 1]"),
-            (-1 <= self.match_threshold <= 1, "coverage.match_threshold must be a cosine in [-1, 1]"),
-            (0 <= self.evidence_weight <= 1, "coverage.evidence_weight must be in [0, 1]"),
-            (self.evidence_full_claims > 0, "coverage.evidence_full_claims must be > 0"),
-            (0 <= self.partial_threshold <= self.full_threshold <= 1, "coverage: need 0 <= partial_threshold <= full_threshold <= 1"),
-            (0 < self.max_sponsor_share <= 1, "coverage.max_sponsor_share must be in (0, 1]"),
-            (-1 <= self.redundancy_threshold <= 1, "coverage.redundancy_threshold must be a cosine in [-1, 1]"),
-            (self.max_pairs_reported >= 0, "coverage.max_pairs_reported must be >= 0"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
-
-    def key(self) -> str:
-        """The settings as a stable string (part of in-process cache keys)."""
-        return json.dumps(asdict(self), sort_keys=True, default=str)
-
 
 # ----------------------------------------------------------------------------------------------
 # Records
@@ -410,20 +319,6 @@ class SourceUnits:
     key_point_rows: Mapping[int, tuple[int, ...]]
     weights: Mapping[int, tuple[float, float]]
     excluded: Mapping[int, str | None]
-
-
-def as_episode(source: Episode | Transcript, conf: CoverageConfig, encoder: Any | None = None) -> Episode:
-    """``source`` if it is an ``Episode`` built for ``conf``; a transcript's Episode otherwise.
-
-    Raises:
-        ConfigError: an Episode built with other sentence or chapter settings.
-    """
-    from harness.episode import Episode, build_episode, require_source
-
-    if isinstance(source, Episode):
-        require_source(source, conf)
-        return source
-    return build_episode(source, coverage=conf, encoder=encoder)
 
 
 def source_units(

@@ -25,11 +25,11 @@ import numpy as np
 
 from harness.cache import EmbeddingCache, default_cache, encoder_model_id
 from harness.errors import ConfigError
+from harness.stage_config import AlignConfig, CoverageConfig
 from harness.types import Chapter, Transcript, Window
+from harness.windows import bm25_index, build_windows_and_members
 
 if TYPE_CHECKING:  # pragma: no cover
-    from harness.align import AlignConfig
-    from harness.coverage import CoverageConfig
     from harness.segmentation import TranscriptSentence
 
 log = logging.getLogger(__name__)
@@ -164,8 +164,6 @@ class Episode:
     def bm25(self) -> Any:
         """The BM25 index of the windows (``bm25s.BM25``; ``None`` without windows)."""
         if "bm25" not in self._lazy:
-            from harness.align import bm25_index
-
             self._lazy["bm25"] = bm25_index(self.windows)
         return self._lazy["bm25"]
 
@@ -223,9 +221,6 @@ def build_episode(
     Raises:
         ConfigError: an invalid align or coverage setting.
     """
-    from harness.align import AlignConfig
-    from harness.coverage import CoverageConfig
-
     cache = cache if cache is not None else default_cache()
     align_conf = AlignConfig.from_mapping(align) if align is not None else None
     cov_conf = CoverageConfig.from_mapping(coverage)
@@ -260,10 +255,9 @@ def _build(
     encoder: Any | None,
     cache: EmbeddingCache,
 ) -> Episode:
-    from harness.align import build_windows_and_members
     from harness.segmentation import auto_chapters as find_chapters
     from harness.segmentation import transcript_sentences
-    from harness.transcript import with_chapters
+    from harness.readers.chapters import with_chapters
 
     cache_dir = align_conf.cache_dir if align_conf else cov_conf.cache_dir
     use_disk = align_conf.use_cache if align_conf else cov_conf.use_cache
@@ -317,7 +311,7 @@ def _build(
     windows: tuple[Window, ...] = ()
     members: tuple[tuple[Any, ...], ...] = ()
     if align_conf is not None:
-        windows, members = build_windows_and_members(transcript, align_conf)
+        windows, members = build_windows_and_members(transcript, align_conf.window)
     episode = Episode(
         transcript=transcript,
         sentences=sentences,
@@ -338,6 +332,30 @@ def _build(
     if "sentences" in draft._lazy:
         episode._lazy["sentences"] = draft._lazy["sentences"]
     return episode
+
+
+def as_episode(
+    source: Episode | Transcript,
+    coverage: CoverageConfig | None = None,
+    encoder: Any | None = None,
+    *,
+    align: AlignConfig | None = None,
+) -> Episode:
+    """The one way a stage given an ``Episode`` or a bare ``Transcript`` gets its ``Episode``:
+    ``source`` itself when it is one (checked against the settings given), else the transcript's
+    Episode built with them (``build_episode``, through the process-wide cache).
+
+    Raises:
+        ConfigError: an Episode whose windows (``align``) or sentences and chapters
+            (``coverage``) were built with other settings.
+    """
+    if isinstance(source, Episode):
+        if align is not None:
+            require_windows(source, align)
+        if coverage is not None:
+            require_source(source, coverage)
+        return source
+    return build_episode(source, align=align, coverage=coverage, encoder=encoder)
 
 
 def require_windows(episode: Episode, align: AlignConfig) -> None:

@@ -49,7 +49,7 @@ import numpy as np
 from harness.metric_specs import metric
 from harness.cache import EmbeddingCache, default_cache
 from harness.errors import ConfigError
-from harness.formats.base import split_sentences
+from harness.text import porter_stem, split_sentences
 from harness.types import MetricResult, Summary, Transcript
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -152,18 +152,6 @@ def lexical_config(run_cfg: Mapping[str, Any]) -> LexicalConfig:
 # ----------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def _porter() -> Any:
-    from nltk.stem import porter
-
-    return porter.PorterStemmer()
-
-
-@functools.lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    return _porter().stem(word)
-
-
 class UnicodeTokenizer:
     """A ``rouge_score`` tokenizer that keeps letters of every script.
 
@@ -180,7 +168,7 @@ class UnicodeTokenizer:
     def tokenize(self, text: str) -> list[str]:
         tokens = _TOKEN.findall(text.lower())
         if self.stem:
-            tokens = [_stem(t) if len(t) > 3 and t.isascii() and t.isalpha() else t for t in tokens]
+            tokens = [porter_stem(t) if len(t) > 3 and t.isascii() and t.isalpha() else t for t in tokens]
         return tokens
 
 

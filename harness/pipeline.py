@@ -10,6 +10,7 @@ import logging
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
 from harness.cache import EmbeddingCache
@@ -18,10 +19,13 @@ from harness.formats import FormatOptions, load_summary
 from harness.lexical import lexical_config
 from harness.metrics import MetricInputs, compute_metrics
 from harness.models import MINILM_ID, SPACY_ID
+from harness.report import write_run
+from harness.report.records import claims_frame, unit_records
 from harness.signature import build_signature
 from harness.sponsors import mark_sponsors, sponsor_config_from_mapping
 from harness.transcript import load_transcript
-from harness.types import Flag, RunResult, Summary, Transcript, UnitVerdict
+from harness.types import Flag, Summary, Transcript, UnitVerdict, asdict_flag
+from harness.types import RunResult as RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,23 @@ log = logging.getLogger(__name__)
 VerifierFactory = Callable[[Mapping[str, Any]], Any]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class RunResult(RunRecord):
+    """What ``run_pipeline`` (and ``harness.evaluate``) returns: the ``harness.types.RunResult``
+    record with the two conveniences of the Python API, which need the report stage."""
+
+    def to_pandas(self) -> Any:
+        """One row per claim (``harness.report.records.CLAIM_COLUMNS``) as a ``pandas.DataFrame``."""
+        return claims_frame(unit_records(self), [asdict_flag(f) for f in self.flags])
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write the run directory the CLI writes (``report.json``, ``units.jsonl``, ``report.md``,
+        ``report.html``, timeline) into ``out_dir``, the files chosen by the config's ``report``
+        node; returns its path."""
+        write_run(self, out_dir, dict(self.config))
+        return Path(out_dir)
 
 
 def resolve_input(path: str) -> str:

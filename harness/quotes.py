@@ -49,6 +49,7 @@ import numpy as np
 from harness.errors import ConfigError
 from harness.formats.page_kinds import find_quote
 from harness.formats.base import strip_markup
+from harness.transcript_lookup import Speaker, evidence_from_span, guest_of, match_speaker, speaker_of, transcript_speakers
 from harness.types import Evidence, QuoteMatch, Summary, SummaryUnit, Transcript, UnitVerdict, Verdict
 
 log = logging.getLogger(__name__)
@@ -513,18 +514,16 @@ class QuoteMatcher:
         self._encoder = encoder
         labels = {s.speaker for s in transcript.content_segments if s.speaker}
         self.has_speakers = len(labels) >= 2
-        self._people = None
+        self._people: tuple[list[Speaker], Speaker | None] | None = None  # (speakers, host)
         if self.has_speakers:
-            from harness.flags.base import transcript_index
-
-            self._people = transcript_index(transcript)
+            self._people = transcript_speakers(transcript)
 
     # -- speakers ----------------------------------------------------------------------------
 
     def _person(self, label: str | None) -> str | None:
         if label is None or self._people is None:
             return label
-        sp = self._people.speaker_of(label)
+        sp = speaker_of(label, self._people[0])
         return sp.name if sp else label
 
     def credited(self, attribution: str | None) -> str | None:
@@ -532,13 +531,11 @@ class QuoteMatcher:
         page's title names, else the guest (most turns, not the host)."""
         if self._people is None:
             return None
-        from harness.flags.base import match_speaker
-
         for name in (attribution, self.page_title):
-            sp = match_speaker(name, self._people.speakers) if name else None
+            sp = match_speaker(name, self._people[0]) if name else None
             if sp is not None:
                 return sp.name
-        guest = self._people.guest
+        guest = guest_of(*self._people)
         return guest.name if guest else None
 
     def _span_speakers(self, start: int, end: int) -> tuple[str | None, tuple[str, ...]]:
@@ -775,8 +772,6 @@ def quote_evidence(transcript: Transcript, m: QuoteMatch) -> Evidence | None:
     """The matched span as ``Evidence`` (the exact transcript text with its time and speaker)."""
     if m.char_start is None or m.char_end is None:
         return None
-    from harness.flags.text import evidence_from_span
-
     return evidence_from_span(transcript, m.char_start, m.char_end, score=m.similarity, max_words=10_000)
 
 

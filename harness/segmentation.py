@@ -31,9 +31,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from harness.errors import ConfigError
-from harness.formats.base import split_sentences
 from harness.cache import EmbeddingCache, default_cache
+from harness.errors import ConfigError
+from harness.text import split_sentences
 from harness.types import Chapter, Transcript
 
 log = logging.getLogger(__name__)

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from harness.errors import ConfigError
-from harness.text import norm_word, split_sentences, stop_words
+from harness.text import content_words, split_sentences
 from harness.types import Segment, SponsorSegment, Transcript
 
 KINDS = ("sponsor", "offer", "self_promo", "announcement", "pointer")
@@ -280,16 +280,6 @@ class _Sentence:
 # Product words of an ad read: letters only, and a hyphenated compound stays one word
 # ("self-driving"), so the words shared with a cue sentence name the product rather than its
 # parts. Normalised and filtered with the toolkit's one word form and stop-word list.
-_PRODUCT_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
-
-
-def _content_words(text: str) -> frozenset[str]:
-    """The words of ``text`` longer than two letters that are not stop words, in ``norm_word`` form."""
-    stop = stop_words()
-    words = (norm_word(m.group(0)) for m in _PRODUCT_WORD.finditer(text))
-    return frozenset(w for w in words if len(w) > 2 and w not in stop)
-
-
 def _names_after(text: str, cfg: SponsorConfig) -> list[str]:
     """Sponsor names listed at the start of ``text``: capitalised words, up to
     ``brand_max_words`` per name, separated by commas, "and" or "&"."""
@@ -363,7 +353,7 @@ def _sentences(segments: Sequence[Segment], cfg: SponsorConfig) -> list[_Sentenc
                     segment=seg.index,
                     rules=tuple(r for r in cfg.rules if r.pattern.search(text)),
                     is_end=any(p.search(text) for p in cfg.end_rules),
-                    words=_content_words(text),
+                    words=frozenset(content_words(text, letters_only=True, min_chars=3)),
                     style=sum(1 for _, p in cfg.style_features if p.search(text)),
                 )
             )

@@ -12,6 +12,9 @@ stop words, stems or compares spellings uses this module, so a rule is written o
   transcript's timestamp line may not), fractions only with ``fraction=True`` (captions).
 * ``stop_words``, ``norm_word``, ``word_set``, ``content_words``, ``stem``: one English stop-word
   list (spaCy's), one word normalisation, one light stemmer.
+* ``snowball_stem`` / ``porter_stem``: nltk's Snowball and Porter stemmers, for the two places
+  that need exactly them (the offline verifier's fitted weights were learnt on Snowball stems;
+  ROUGE must stem like ``rouge-score``, which uses Porter).
 * ``edit_distance`` / ``edit_similarity``: optimal string alignment distance (a swap of two
   neighbouring letters costs 1), computed by ``rapidfuzz``.
 
@@ -24,7 +27,9 @@ import functools
 import math
 import numbers
 import re
-from typing import Literal, overload
+from typing import Any, Literal, overload
+
+from harness.errors import BackendUnavailableError
 
 # ----------------------------------------------------------------------------------------------
 # Sentences
@@ -228,6 +233,8 @@ def format_clock(seconds: object, *, always_hours: bool = False, missing: str | 
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]")
 # A word as written (any script after the first character), for counting words a text carries.
 _WRITTEN_WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
+# A word of ASCII letters only (inner apostrophes and hyphens), for ``content_words(letters_only=True)``.
+_LETTER_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -263,7 +270,7 @@ def word_set(text: str) -> set[str]:
     return out
 
 
-def content_words(text: str, *, normalise: bool = True, min_chars: int = 2) -> list[str]:
+def content_words(text: str, *, normalise: bool = True, min_chars: int = 2, letters_only: bool = False) -> list[str]:
     """The words of ``text`` that carry content: not stop words, not shorter than ``min_chars``.
 
     Args:
@@ -274,14 +281,25 @@ def content_words(text: str, *, normalise: bool = True, min_chars: int = 2) -> l
             of any script kept, numbers kept (a number is a fact: ``"in 2012"`` counts).
         min_chars: shortest word kept (a number is kept whatever its length when ``normalise``
             is ``False``).
+        letters_only: with ``normalise``, words of ASCII letters only, a hyphenated word kept
+            whole (``"plant-based"`` → ``plant-based``; digits end a word): the sponsor
+            detector's product words.
 
     >>> content_words("The Transformers' attention-heads in 2017")
     ['transformer', 'attention', 'head']
     >>> content_words("The Transformers' attention-heads in 2017", normalise=False)
     ["Transformers'", 'attention-heads', '2017']
+    >>> content_words("The Transformers' attention-heads in 2017", letters_only=True)
+    ['transformer', 'attention-head']
     """
     stop = stop_words()
     out = []
+    if normalise and letters_only:
+        for m in _LETTER_WORD.finditer(text):
+            w = norm_word(m.group(0))
+            if len(w) >= min_chars and w not in stop:
+                out.append(w)
+        return out
     if normalise:
         for m in WORD.finditer(text):
             for part in m.group(0).split("-"):
@@ -317,6 +335,39 @@ def stem(word: str) -> str:
     if word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+@functools.lru_cache(maxsize=200_000)
+def snowball_stem(word: str) -> str:
+    """nltk's English Snowball stem of ``word`` (the offline verifier's word features: its fitted
+    weights were learnt on these stems, so it must not change).
+
+    Raises:
+        BackendUnavailableError: nltk is not installed.
+    """
+    return _snowball().stem(word)
+
+
+@functools.lru_cache(maxsize=1)
+def _snowball() -> Any:
+    try:
+        from nltk.stem.snowball import SnowballStemmer
+    except ImportError as exc:  # nltk comes with rouge-score
+        raise BackendUnavailableError("nltk is not installed: pip install nltk") from exc
+    return SnowballStemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def porter_stem(word: str) -> str:
+    """nltk's Porter stem of ``word``, as ``rouge-score`` stems (ROUGE with ``use_stemmer``)."""
+    return _porter().stem(word)
+
+
+@functools.lru_cache(maxsize=1)
+def _porter() -> Any:
+    from nltk.stem import porter
+
+    return porter.PorterStemmer()
 
 
 # ----------------------------------------------------------------------------------------------

@@ -31,13 +31,6 @@ from harness.readers.text import untimed_text_problem
 from harness.textio import read_text_file
 from harness.types import Transcript
 
-# moved to harness.text and harness.readers; alias until callers are rewired
-# (with_chapters and place_chapters above too: pipeline.py and tests import them from here)
-from harness.readers._build import TextLine, text_lines  # noqa: F401
-from harness.readers.chapters import CHAPTER_SOURCES, ChapterEntry, parse_chapter_line  # noqa: F401
-from harness.readers.markdown_blog import read_markdown_blog  # noqa: F401
-from harness.text import format_clock, parse_clock  # noqa: F401
-
 __all__ = [
     "AUTO_FORMAT", "TRANSCRIPT_READERS", "TRANSCRIPT_SNIFFERS", "TranscriptReader", "TranscriptSniffer",
     "apply_chapter_list", "detect_format", "load_transcript", "register_sniffer",

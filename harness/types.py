@@ -601,9 +601,49 @@ class MetricResult:
     ci_high: float | None = None
 
 
+# ----------------------------------------------------------------------------------------------
+# Verifier input and output (``harness.backends``; also ``harness.chunking``)
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyPair:
+    """One (claim, evidence passage) pair to score.
+
+    Attributes:
+        claim: the statement to check, as a stand-alone sentence.
+        evidence: the source passage (a transcript window or a document chunk).
+        context: optional text that resolves pronouns in the claim (section title, question).
+    """
+
+    claim: str
+    evidence: str
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class PairScore:
+    """A backend's judgement of one pair.
+
+    Attributes:
+        support: probability-like score in [0, 1] that the evidence supports the claim.
+        contradiction: score in [0, 1] that the evidence contradicts it, ``None`` when the
+            backend cannot tell contradiction from mere absence.
+        features: the named signals behind the score (reported, never required).
+    """
+
+    support: float
+    contradiction: float | None = None
+    features: Mapping[str, float] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class RunResult:
     """Everything one run produced, before it is written to the run directory.
+
+    ``run_pipeline`` (and so ``harness.evaluate``) returns its subclass ``harness.pipeline.RunResult``,
+    which adds ``to_pandas()`` and ``save(dir)``: they need the report stage, and a record here
+    imports no stage.
 
     Attributes:
         signature: input hashes, resolved config, package and model versions.
@@ -615,7 +655,7 @@ class RunResult:
         timings_s: wall time of each stage in seconds.
         extra: further report sections keyed by name (JSON-serialisable).
         coverage: the ``harness.coverage.CoverageResult`` when coverage ran (for the timeline).
-        config: the resolved run config (plain containers) the run was made with; ``save``
+        config: the resolved run config (plain containers) the run was made with; the report
             records it in ``report.json``.
         quote_matches: the ``QuoteMatch`` of each ``quote`` unit, by unit id.
     """
@@ -649,24 +689,6 @@ class RunResult:
     def metric_values(self) -> dict[str, float | None]:
         """``{metric name: value}``, e.g. ``result.metric_values["consistency.score"]``."""
         return {m.name: m.value for m in self.metrics}
-
-    def to_pandas(self) -> Any:
-        """One row per claim (``harness.api.CLAIM_COLUMNS``) as a ``pandas.DataFrame``."""
-        from harness.api import claims_frame
-        from harness.report.records import unit_records
-
-        return claims_frame(unit_records(self), [asdict_flag(f) for f in self.flags])
-
-    def save(self, out_dir: Any) -> Any:
-        """Write the run directory the CLI writes (``report.json``, ``units.jsonl``, ``report.md``,
-        ``report.html``, timeline) into ``out_dir``; returns its path."""
-        from pathlib import Path
-
-        from harness.report import write_run
-
-        config = dict(self.config)
-        write_run(self, out_dir, config)  # which files: the config's report node
-        return Path(out_dir)
 
 
 @dataclass(frozen=True)

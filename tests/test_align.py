@@ -11,24 +11,13 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from harness.align import (
-    AlignConfig,
-    RetrievalConfig,
-    Thresholds,
-    WindowIndex,
-    aggregate_unit,
-    align_summary,
-    bm25_tokens,
-    build_windows,
-    embed_windows,
-    label_claim,
-    resolve_cache_dir,
-    stem,
-)
+from harness.align import WindowIndex, aggregate_unit, align_summary, embed_windows, label_claim
 from harness.backends.base import PairScore, VerifyPair
-from harness.cache import default_cache
+from harness.cache import default_cache, resolve_cache_dir
 from harness.claims import Checkability
 from harness.errors import ConfigError, HarnessError
+from harness.stage_config import AlignConfig, RetrievalConfig, Thresholds
+from harness.text import stem
 from harness.types import (
     Chapter,
     Claim,
@@ -39,6 +28,7 @@ from harness.types import (
     Transcript,
     Verdict,
 )
+from harness.windows import bm25_tokens, build_windows
 
 
 @pytest.fixture(autouse=True)
@@ -918,7 +908,7 @@ def test_quotes_stay_verbatim_when_the_reader_removed_markup(tmp_path):
 
 
 def test_verdict_reason_names_score_place_and_threshold():
-    from harness.align import Thresholds, aggregate_unit, verdict_reason
+    from harness.align import aggregate_unit, verdict_reason
     from harness.types import Evidence
 
     th = Thresholds(supported=0.6, partial=0.35, contradicted=0.5)

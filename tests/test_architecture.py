@@ -284,7 +284,8 @@ COMMANDS = {
 ORCHESTRATION = {"harness.pipeline"}
 # The stages, in pipeline order, and the inputs and verifiers they plug in.
 STAGES = {
-    "harness.transcript", "harness.readers", "harness.formats", "harness.sponsors", "harness.episode",
+    "harness.transcript", "harness.transcript_lookup", "harness.readers", "harness.formats", "harness.sponsors", "harness.stage_config",
+    "harness.windows", "harness.episode",
     "harness.claims", "harness.align", "harness.chunking", "harness.backends", "harness.quotes", "harness.background",
     "harness.segmentation", "harness.coverage", "harness.lexical", "harness.metrics", "harness.flags", "harness.report",
 }  # fmt: skip
@@ -298,21 +299,11 @@ LAYERS = {"command": COMMANDS, "orchestration": ORCHESTRATION, "stage": STAGES, 
 
 # Today's cycles among stages and infrastructure (packages count as one node), each being broken
 # on another branch of issue #18. The lead deletes an entry once the test says it is gone.
-PENDING_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"harness.align", "harness.backends", "harness.chunking", "harness.claims", "harness.coverage",
-               "harness.episode", "harness.flags", "harness.formats", "harness.metric_specs", "harness.quotes", "harness.readers",
-               "harness.report", "harness.segmentation", "harness.transcript", "harness.types"}): (
-        "one knot after the Episode merge: episode → align/coverage (window and config builders) while "
-        "align/coverage/flags build an Episode from a bare Transcript; backends/judge → align and "
-        "chunking ⇄ backends; quotes ⇄ flags; types → report (RunResult.write)"
-    ),
-}
+PENDING_CYCLES: dict[frozenset[str], str] = {}
 
 
 # Today's imports of a command or the pipeline by a stage or infrastructure, with the reason.
-PENDING_LAYER_VIOLATIONS: dict[tuple[str, str], str] = {
-    ("harness.types", "harness.api"): "RunResult.to_pandas imports api.claims_frame lazily; the frame builder belongs in types/report, or the method on api.RunView",
-}
+PENDING_LAYER_VIOLATIONS: dict[tuple[str, str], str] = {}
 
 
 def layer(module: str) -> str | None:
@@ -538,12 +529,7 @@ NAMESAKES: dict[tuple[str, str], str] = {
 # helper of issue #18: {group: modules implementing it today}. A thin adapter that calls the
 # group's helper (say ``check.load_run`` over ``runs.read_run``) is not a duplicate. The lead
 # empties this after merging.
-PENDING_DUPLICATES: dict[str, frozenset[str]] = {
-    "split_sentences": frozenset({"harness.chunking"}),
-    "content_words": frozenset({"harness.sponsors"}),
-    "stem": frozenset({"harness.align", "harness.backends.offline", "harness.lexical"}),
-    "stop_words": frozenset({"harness.align"}),
-}
+PENDING_DUPLICATES: dict[str, frozenset[str]] = {}
 
 
 def _imported_helpers(tree: ast.Module) -> tuple[dict[str, str], set[str]]:

@@ -11,12 +11,14 @@ import pytest
 from omegaconf import OmegaConf
 
 from conftest import CONFIG_DIR, SUMMARIES
-from harness.coverage import CoverageConfig, compute_coverage, source_units
+from harness.coverage import compute_coverage, source_units
 from harness.errors import ConfigError
 from harness.formats import FormatOptions, load_summary
 from harness.metrics import METRICS, MetricInputs
 from harness.segmentation import SegmentationConfig, auto_chapters, chapter_titles, transcript_sentences
-from harness.transcript import format_clock, load_transcript, read_markdown_blog
+from harness.stage_config import CoverageConfig
+from harness.readers.markdown_blog import read_markdown_blog
+from harness.transcript import load_transcript
 from harness.types import Claim, Evidence, SponsorSegment, Summary, SummaryUnit, Transcript, UnitVerdict, Verdict
 
 COOKING = [

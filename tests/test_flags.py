@@ -17,11 +17,12 @@ from conftest import CONFIG_DIR, SUMMARIES, compose
 from harness.errors import ConfigError
 from harness.flags import FLAGS, default_flags_config, detect_flags, flag_counts
 from harness.flags.numbers import extract_numbers, same_value
-from harness.flags.text import evidence_from_span, skeleton
+from harness.flags.text import skeleton
 from harness.formats import FormatOptions, load_summary
 from harness.sponsors import mark_sponsors, sponsor_config_from_mapping
 from harness.readers.markdown_blog import read_markdown_blog
 from harness.text import edit_distance, edit_similarity, format_clock
+from harness.transcript_lookup import evidence_from_span
 from harness.types import Claim, Summary, SummaryUnit, UnitVerdict, Verdict
 
 DETECTORS = [

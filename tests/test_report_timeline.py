@@ -9,7 +9,7 @@ from test_coverage import ASTRONOMY, COOKING, cfg, load_untimed_transcript, make
 
 from harness.coverage import compute_coverage
 from harness.report.timeline import plot_timeline
-from harness.transcript import with_chapters
+from harness.readers.chapters import with_chapters
 from harness.segmentation import SegmentationConfig, auto_chapters
 
 

@@ -7,41 +7,10 @@ Backends are registered by name in ``VERIFIERS`` and built from the ``model`` co
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, Sequence
 
 from harness.registry import Registry
-
-
-@dataclass(frozen=True)
-class VerifyPair:
-    """One (claim, evidence passage) pair to score.
-
-    Attributes:
-        claim: the statement to check, as a stand-alone sentence.
-        evidence: the source passage (a transcript window or a document chunk).
-        context: optional text that resolves pronouns in the claim (section title, question).
-    """
-
-    claim: str
-    evidence: str
-    context: str | None = None
-
-
-@dataclass(frozen=True)
-class PairScore:
-    """A backend's judgement of one pair.
-
-    Attributes:
-        support: probability-like score in [0, 1] that the evidence supports the claim.
-        contradiction: score in [0, 1] that the evidence contradicts it, ``None`` when the
-            backend cannot tell contradiction from mere absence.
-        features: the named signals behind the score (reported, never required).
-    """
-
-    support: float
-    contradiction: float | None = None
-    features: Mapping[str, float] = field(default_factory=dict)
+from harness.types import PairScore, VerifyPair
 
 
 def claim_groups(pairs: Sequence[VerifyPair]) -> list[list[int]]:

@@ -201,7 +201,7 @@ class JudgeSettings:
 
 def resolve_judge_cache_dir(value: str | None) -> Path:
     """``value``, else ``$HARNESS_CACHE_DIR``, else ``~/.cache/harness``; plus ``/judge``."""
-    from harness.align import resolve_cache_dir
+    from harness.cache import resolve_cache_dir
 
     return resolve_cache_dir(value) / "judge"
 

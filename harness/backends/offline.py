@@ -45,7 +45,6 @@ pair's ``context`` is not used.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import re
@@ -58,6 +57,7 @@ from harness.backends.base import PIPELINE_KEYS, VERIFIERS, PairScore, VerifyPai
 from harness.cache import EmbeddingCache, default_cache, encoder_model_id
 from harness.chunking import sentence_units
 from harness.errors import BackendUnavailableError, ConfigError
+from harness.text import snowball_stem
 from harness.models import MINILM_ID, SPACY_ID, package_version, sentence_encoder, spacy_nlp
 
 log = logging.getLogger(__name__)
@@ -189,20 +189,6 @@ def _same_value(a: float, b: float) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    return _stemmer().stem(word)
-
-
-@functools.lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    try:
-        from nltk.stem.snowball import SnowballStemmer
-    except ImportError as exc:  # nltk comes with rouge-score
-        raise BackendUnavailableError("nltk is not installed: pip install nltk") from exc
-    return SnowballStemmer("english")
-
-
 @dataclass(frozen=True)
 class EvidenceInfo:
     """What the features need to know about one evidence sentence (regex words, no model)."""
@@ -218,7 +204,7 @@ def analyse_evidence(text: str) -> EvidenceInfo:
     words = frozenset(_WORD.findall(lower))
     return EvidenceInfo(
         words=words,
-        stems=frozenset(_stem(w) for w in words),
+        stems=frozenset(snowball_stem(w) for w in words),
         quantities=tuple(extract_quantities(text)),
         negated=bool(_NEGATION.search(lower)),
     )
@@ -250,10 +236,10 @@ def analyse_claim(doc: Any, text: str) -> ClaimInfo:
         parts = tuple(_WORD.findall(tok.lower_))
         if not parts:
             continue
-        alternatives = tuple(_stem(p) for p in parts)
+        alternatives = tuple(snowball_stem(p) for p in parts)
         lemma_parts = _WORD.findall(tok.lemma_.lower())
         if len(parts) == 1 and len(lemma_parts) == 1:
-            alternatives = alternatives + (_stem(lemma_parts[0]),)
+            alternatives = alternatives + (snowball_stem(lemma_parts[0]),)
         content.append((parts, alternatives))
     names: list[tuple[str, ...]] = []
     covered: set[int] = set()
@@ -457,7 +443,7 @@ class OfflineVerifier:
         self.fitted_on = cfg.get("fitted_on") or []
         self.fit_report = cfg.get("fit_report") or {}
         # Load now so a missing package fails at build time, not mid-run.
-        _stemmer()
+        snowball_stem("load")
         self._nlp = spacy_nlp()
         self._lm = _MiniLM(sentence_encoder(), self.bert_layers, self.encode_batch)
         self._token_limit = self._lm.max_tokens - 2

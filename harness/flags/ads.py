@@ -27,7 +27,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from harness.flags.base import FLAGS, SUPPORTED, FlagContext, severity
-from harness.flags.text import clock, content_words, evidence_from_span, sentence_spans
+from harness.text import content_words, format_clock, split_sentences
+from harness.transcript_lookup import evidence_from_span
 from harness.types import Evidence, Flag, Transcript
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def _windows(text: str, spans: Iterable[tuple[int, int]], size: int, stride: int
     single sentence when ``singles`` (so a one-line claim can match one line)."""
     out = []
     for s, e in spans:
-        sents = sentence_spans(text[s:e], s)
+        sents = split_sentences(text[s:e], offset=s)
         if not sents:
             continue
         starts = list(range(0, max(1, len(sents) - size + 1), stride))
@@ -195,9 +196,9 @@ def _where(transcript: Transcript, shown: Evidence | None) -> str:
         return ""
     for sp in transcript.sponsor_segments:
         if sp.char_start <= shown.char_start < sp.char_end and sp.start_s is not None:
-            end = f"–{clock(sp.end_s)}" if sp.end_s is not None and sp.end_s - sp.start_s >= 1 else ""
-            return f" at {clock(sp.start_s)}{end}"
-    return f" at {clock(shown.start_s)}" if shown.start_s is not None else ""
+            end = f"–{format_clock(sp.end_s, missing='?')}" if sp.end_s is not None and sp.end_s - sp.start_s >= 1 else ""
+            return f" at {format_clock(sp.start_s, missing='?')}{end}"
+    return f" at {format_clock(shown.start_s, missing='?')}" if shown.start_s is not None else ""
 
 
 def _kind_name(kind: str) -> str:
@@ -224,7 +225,7 @@ def detect_ad_content(ctx: FlagContext, params: Mapping[str, Any]) -> Iterable[F
             for v in claims:
                 items.append((u.unit_id, v.claim.index, v.claim.text, v.evidence, v.label))
         else:
-            for s, e in sentence_spans(u.text_plain):
+            for s, e in split_sentences(u.text_plain):
                 items.append((u.unit_id, None, u.text_plain[s:e], (), None))
     signals = _text_signals([it[2] for it in items], idx, params, bool(params["use_embeddings"]))
 

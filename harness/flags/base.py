@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from harness.errors import ConfigError
 from harness.flags.numbers import Number, extract_numbers
-from harness.flags.text import norm_word, sentence_spans, similarity, word_set
+from harness.text import norm_word, split_sentences, word_set
+from harness.transcript_lookup import Speaker, guest_of, speaker_of, transcript_speakers
 from harness.registry import Registry
 from harness.types import Flag, QuoteMatch, Summary, SummaryUnit, Transcript, UnitVerdict, Verdict
 
@@ -86,19 +87,6 @@ class NameOccurrence:
     neighbours: frozenset[str]
 
 
-@dataclass(frozen=True)
-class Speaker:
-    """A person who speaks in the transcript; near-identical labels ("LIlya Sutskever" and
-    "Ilya Sutskever") are one speaker named by the most frequent label."""
-
-    name: str
-    labels: frozenset[str]
-    turns: int
-
-    def tokens(self) -> set[str]:
-        return {t.lower() for label in self.labels for t in label.split() if len(t) > 1}
-
-
 @dataclass
 class TranscriptIndex:
     """What detectors look up in the transcript (conversation turns only, preface excluded).
@@ -140,12 +128,7 @@ class TranscriptIndex:
 
     def speaker_of(self, label: str | None) -> Speaker | None:
         """The speaker a label belongs to (``None`` for no label)."""
-        if not label:
-            return None
-        for sp in self.speakers:
-            if label in sp.labels:
-                return sp
-        return match_speaker(label, self.speakers)
+        return speaker_of(label, self.speakers)
 
     def occurrences(self, token: str) -> list[NameOccurrence]:
         """Where a name-like token is said in the conversation (speaker labels left out)."""
@@ -154,50 +137,13 @@ class TranscriptIndex:
     @property
     def guest(self) -> Speaker | None:
         """The speaker with the most turns other than the host."""
-        return next((s for s in self.speakers if s is not self.host), None)
+        return guest_of(self.speakers, self.host)
 
 
 def phrase_key(text: str) -> str:
     """Lower-case, possessives dropped, non-alphanumerics to single spaces."""
     t = re.sub(r"['’]s\b", "", text.lower())
     return " ".join(re.findall(r"[a-z0-9]+", t))
-
-
-def same_person(a: str, b: str, min_similarity: float = 0.75) -> bool:
-    """Whether two person names denote the same person: every token of the shorter name matches
-    a token of the longer one (case-insensitive, edit similarity ≥ ``min_similarity``, so a
-    misspelled label such as "LIlya" matches "Ilya"); a single token matches a surname."""
-    ta = [t.lower() for t in re.findall(r"[A-Za-z][A-Za-z'’-]*", a) if len(t) > 1]
-    tb = [t.lower() for t in re.findall(r"[A-Za-z][A-Za-z'’-]*", b) if len(t) > 1]
-    if not ta or not tb:
-        return False
-    short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    return all(any(similarity(s, t) >= min_similarity for t in long_) for s in short)
-
-
-def match_speaker(name: str, speakers: Iterable[Speaker]) -> Speaker | None:
-    """The speaker a person name refers to, ``None`` if it names none of them."""
-    for sp in speakers:
-        if any(same_person(name, label) for label in sp.labels):
-            return sp
-    return None
-
-
-def _speakers(transcript: Transcript) -> tuple[list[Speaker], Speaker | None]:
-    counts = Counter(s.speaker for s in transcript.content_segments if s.speaker)
-    groups: list[list[str]] = []
-    for label, _ in counts.most_common():
-        for g in groups:
-            if same_person(label, g[0], 0.75) and len(label.split()) == len(g[0].split()):
-                g.append(label)
-                break
-        else:
-            groups.append([label])
-    speakers = [Speaker(g[0], frozenset(g), sum(counts[x] for x in g)) for g in groups]
-    speakers.sort(key=lambda s: (-s.turns, s.name))
-    first = next((s.speaker for s in transcript.content_segments if s.speaker), None)
-    host = next((sp for sp in speakers if first in sp.labels), None)
-    return speakers, host
 
 
 def _flush(run: list[str], full_names: Counter[str]) -> None:
@@ -220,7 +166,7 @@ def _build_index(transcript: Transcript) -> TranscriptIndex:
             numbers.append(
                 Number(n.value, n.kind, n.unit, n.text, seg.char_start + n.start, seg.char_start + n.end)
             )
-        for s, e in sentence_spans(seg.text):
+        for s, e in split_sentences(seg.text):
             toks = [(m.start(), m.end(), m.group(0)) for m in _NAME_TOKEN.finditer(seg.text, s, e)]
             run: list[str] = []
             prev_end = s
@@ -257,7 +203,7 @@ def _build_index(transcript: Transcript) -> TranscriptIndex:
                         neighbours,
                     )
                 )
-    speakers, host = _speakers(transcript)
+    speakers, host = transcript_speakers(transcript)
     for sp in speakers:
         for label in sp.labels:
             toks = label.split()

@@ -46,8 +46,9 @@ from harness.flags.base import (
     strip_possessive,
 )
 from harness.flags.numbers import extract_numbers, same_value
-from harness.flags.text import evidence_from_span, quoted, skeleton
+from harness.flags.text import quoted, skeleton
 from harness.text import WORD, edit_similarity, format_clock
+from harness.transcript_lookup import evidence_from_span
 from harness.types import Evidence, Flag, SummaryUnit
 
 _ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")

@@ -12,10 +12,12 @@ import re
 from typing import Any, Iterable, Mapping, Sequence
 
 from harness.errors import ConfigError
-from harness.flags.base import FLAGS, SUPPORTED, FlagContext, Speaker, match_speaker, severity
+from harness.flags.base import FLAGS, SUPPORTED, FlagContext, severity
 from harness.flags.numbers import Number, comparable, extract_numbers, same_value
-from harness.flags.text import clock, content_words, quoted
+from harness.flags.text import quoted
 from harness.formats.base import find_citations
+from harness.text import content_words, format_clock
+from harness.transcript_lookup import Speaker, match_speaker
 from harness.types import Evidence, Flag, SummaryUnit, Verdict
 
 
@@ -27,7 +29,7 @@ def _verdict_items(ctx: FlagContext) -> Iterable[tuple[SummaryUnit, Verdict]]:
 
 
 def _at(ev: Evidence) -> str:
-    return clock(ev.start_s) if ev.start_s is not None else (ev.timestamp or "?")
+    return format_clock(ev.start_s, missing="?") if ev.start_s is not None else (ev.timestamp or "?")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -143,8 +145,8 @@ def detect_wrong_timestamp(ctx: FlagContext, params: Mapping[str, Any]) -> Itera
                 unit_id=unit.unit_id,
                 claim_index=None,
                 message=(
-                    f"The summary cites {clock(cited)}, but the episode's transcript ends at about "
-                    f"{clock(duration)}."
+                    f"The summary cites {format_clock(cited, missing='?')}, but the episode's transcript ends at about "
+                    f"{format_clock(duration, missing='?')}."
                 ),
             )
             continue
@@ -176,7 +178,7 @@ def detect_wrong_timestamp(ctx: FlagContext, params: Mapping[str, Any]) -> Itera
             unit_id=unit.unit_id,
             claim_index=None,
             message=(
-                f"The summary cites {clock(cited)}, but the transcript says this at {_at(best)}: "
+                f"The summary cites {format_clock(cited, missing='?')}, but the transcript says this at {_at(best)}: "
                 f"{quoted(best.quote, 12)}."
             ),
             evidence=(best,),

@@ -1,31 +1,14 @@
-"""Text helpers of the flag detectors: a phonetic skeleton of names, short quotes for messages,
-and ``Evidence`` built from a span of the transcript.
+"""Text helpers of the flag detectors: a phonetic skeleton of names and short quotes for messages.
 
-Words, stop words, sentence spans, clock labels and edit distance come from ``harness.text``.
+Words, stop words, sentence spans, clock labels and edit distance come from ``harness.text``;
+speakers and the ``Evidence`` of a transcript span from ``harness.transcript_lookup``.
 Everything here is deterministic and model-free; the detectors that need spaCy or MiniLM load
 them through ``harness.models``.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-
-from harness.text import format_clock, split_sentences
-from harness.types import Evidence, Transcript
-
-# moved to harness.text; alias until callers are rewired (flags/base.py, flags/ads.py and
-# flags/evidence_checks.py import these names from here)
-from harness.text import content_words, norm_word, word_set  # noqa: E402,F401
-from harness.text import edit_similarity as similarity  # noqa: E402,F401
-
-clock = functools.partial(format_clock, missing="?")  # moved to harness.text.format_clock(…, missing="?"); alias until callers are rewired
-
-
-def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """Moved to ``harness.text.split_sentences(text, offset=…)``; alias until callers are rewired."""
-    return split_sentences(text, offset=offset)
-
 
 _LETTERS = re.compile(r"[a-z]+")
 
@@ -69,51 +52,6 @@ def shorten(text: str, max_words: int = 12) -> str:
     """The first ``max_words`` words of ``text``, with ``…`` when cut."""
     words = text.split()
     return " ".join(words) if len(words) <= max_words else " ".join(words[:max_words]) + "…"
-
-
-def evidence_from_span(
-    transcript: Transcript,
-    char_start: int,
-    char_end: int,
-    *,
-    score: float,
-    is_sponsor: bool | None = None,
-    max_words: int = 40,
-) -> Evidence:
-    """An ``Evidence`` for ``transcript.text[char_start:char_end]`` (cut to ``max_words`` words),
-    with time, block label, speaker and chapter looked up in the transcript."""
-    text = transcript.text[char_start:char_end]
-    words = list(re.finditer(r"\S+", text))
-    if len(words) > max_words:
-        char_end = char_start + words[max_words - 1].end()
-        text = transcript.text[char_start:char_end]
-    block = transcript.block_at(char_start)
-    speaker = None
-    chapter = None
-    for seg in transcript.segments:
-        if seg.char_start <= char_start < max(seg.char_end, seg.char_start + 1):
-            speaker = seg.speaker
-            if seg.chapter_index is not None and seg.chapter_index < len(transcript.chapters):
-                chapter = transcript.chapters[seg.chapter_index].title
-            break
-    url = None
-    if block is not None and block.url:
-        url = block.url
-    if is_sponsor is None:
-        is_sponsor = transcript.sponsor_overlap(char_start, char_end) > 0
-    return Evidence(
-        start_s=transcript.time_at(char_start),
-        end_s=transcript.time_at(char_end),
-        timestamp=block.label if block else None,
-        url=url,
-        speaker=speaker,
-        chapter=chapter,
-        quote=" ".join(text.split()),
-        score=round(float(score), 4),
-        is_sponsor=bool(is_sponsor),
-        char_start=char_start,
-        char_end=char_end,
-    )
 
 
 def quoted(text: str, max_words: int = 12) -> str:

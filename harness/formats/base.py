@@ -16,7 +16,7 @@ from typing import Protocol, Sequence
 from harness.errors import ConfigError, InputFileError
 from harness.registry import Registry
 from harness.text import parse_clock as _parse_clock
-from harness.text import split_sentences  # moved to harness.text; alias until callers are rewired (coverage, lexical, segmentation); also used below
+from harness.text import split_sentences
 from harness.types import LineRole, SummaryUnit
 
 FORMATS: Registry[type["SummaryFormat"]] = Registry("summary format")

@@ -29,7 +29,7 @@ from markupsafe import Markup
 from harness.tables import Align, Cell, Column, Table, to_html
 from harness.tables import format_number as fmt_num
 from harness.templates import environment, static_text
-from harness.transcript import format_clock
+from harness.text import format_clock
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,6 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _clock(seconds: Any) -> str:
-    return (format_clock(float(seconds)) or "") if isinstance(seconds, (int, float)) else ""
-
-
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -125,7 +121,7 @@ def unit_class(unit: Mapping[str, Any]) -> str:
 
 def _is_approx(ev: Mapping[str, Any]) -> bool:
     """Whether the quote's own time differs from its paragraph's timestamp (shown as ≈)."""
-    return ev.get("start_s") is not None and bool(ev.get("timestamp")) and _clock(ev.get("start_s")) != ev.get("timestamp")
+    return ev.get("start_s") is not None and bool(ev.get("timestamp")) and format_clock(ev.get("start_s"), missing="") != ev.get("timestamp")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -139,9 +135,9 @@ def _evidence(evidence: Iterable[Any]) -> list[dict[str, Any]]:
         if not isinstance(ev, Mapping):
             continue
         out.append({
-            "label": ev.get("timestamp") or _clock(ev.get("start_s")) or "?",
+            "label": ev.get("timestamp") or format_clock(ev.get("start_s"), missing="") or "?",
             "url": ev.get("url"),
-            "approx": _clock(ev.get("start_s")) if _is_approx(ev) else None,
+            "approx": format_clock(ev.get("start_s"), missing="") if _is_approx(ev) else None,
             "speaker": ev.get("speaker"),
             "chapter": ev.get("chapter"),
             "score": fmt_num(ev["score"], 2) if isinstance(ev.get("score"), (int, float)) else None,
@@ -199,7 +195,7 @@ def _unit(unit: Mapping[str, Any], flags: list[Mapping[str, Any]], video_url: An
         "score": f"{float(unit['score']):.2f}" if isinstance(unit.get("score"), (int, float)) else None,
         "kind": unit.get("kind"),
         "line_no": unit.get("line_no"),
-        "cited": _clock(cited_s) if cited_s is not None else None,
+        "cited": format_clock(cited_s, missing="") if cited_s is not None else None,
         "cited_url": video_time_url(video_url, cited_s) if cited_s is not None else None,
         "boilerplate_reason": (unit.get("boilerplate_reason") or "site chrome") if unit.get("boilerplate") else None,
         "raw": unit.get("text") if unit.get("text") and unit.get("text") != text else None,
@@ -309,11 +305,11 @@ def _chapters(report: Mapping[str, Any], units: list[Mapping[str, Any]], m: Any)
     rows = []
     for ch in chapters:
         start, end = ch.get("start_s"), ch.get("end_s")
-        length = _clock(end - start) if isinstance(start, (int, float)) and isinstance(end, (int, float)) else ""
+        length = format_clock(end - start, missing="") if isinstance(start, (int, float)) and isinstance(end, (int, float)) else ""
         cells: list[Any] = [
             ch.get("index"),
             ch.get("title"),
-            m.link(video_time_url(video_url, start), _clock(start)) if start is not None else "",
+            m.link(video_time_url(video_url, start), format_clock(start, missing="")) if start is not None else "",
             length,
         ]
         rec = by_index.get(ch.get("index"), {})
@@ -523,7 +519,7 @@ def render_html(report: dict[str, Any], units: list[dict[str, Any]], run_dir: Pa
                  "boilerplate_units": s.get("boilerplate_units", 0)},
         transcript={"video_url": t.get("video_url"), "label": t.get("title") or t.get("path"), "path": t.get("path"),
                     "chapters": len(t.get("chapters") or []), "turns": t.get("turns"),
-                    "duration": _clock(t.get("duration_s")) or "unknown length"},
+                    "duration": format_clock(t.get("duration_s"), missing="") or "unknown length"},
         cards=_cards(report),
         warnings=t.get("warnings") or [],
         not_available=[n for n in report.get("not_available") or [] if isinstance(n, Mapping)],

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from harness.tables import Column, MarkdownText, Table, to_markdown
 from harness.tables import format_number as _num
-from harness.transcript import format_clock
+from harness.text import format_clock
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 _QUOTE_WORDS = 40
@@ -52,10 +52,6 @@ def md_escape(text: Any) -> str:
     if text is None:
         return ""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-
-
-def _clock(seconds: Any) -> str:
-    return (format_clock(float(seconds)) or "") if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else ""
 
 
 def _link(url: Any, text: str) -> str:
@@ -149,9 +145,9 @@ def _not_available(report: Mapping[str, Any]) -> list[str]:
 
 
 def _evidence_line(ev: Mapping[str, Any]) -> str:
-    when = ev.get("timestamp") or _clock(ev.get("start_s"))
+    when = ev.get("timestamp") or format_clock(ev.get("start_s"), missing="")
     where = _link(ev.get("url"), when) if when else "(no time)"
-    approx = _clock(ev.get("start_s"))
+    approx = format_clock(ev.get("start_s"), missing="")
     if approx and ev.get("timestamp") and approx != ev.get("timestamp"):
         where += f" (≈{approx})"
     bits = [where]
@@ -208,7 +204,7 @@ def _units(report: Mapping[str, Any], units: list[Mapping[str, Any]]) -> list[st
         section = [f"section: {md_escape(u['section'])}"] if u.get("section") else []
         meta = section + [f"kind `{u.get('kind')}`", f"line {u.get('line_no')}"]
         if u.get("cited_timestamp_s") is not None:
-            meta.append(f"cites {_clock(u['cited_timestamp_s'])}")
+            meta.append(f"cites {format_clock(u['cited_timestamp_s'], missing='')}")
         out += [" · ".join(meta), ""]
         if u.get("verdict_reason"):
             out += [f"Why {label}: {md_escape(u['verdict_reason'])}", ""]
@@ -216,7 +212,7 @@ def _units(report: Mapping[str, Any], units: list[Mapping[str, Any]]) -> list[st
             cscore = f" {c['score']:.2f}" if isinstance(c.get("score"), (int, float)) else ""
             out.append(f"{i}. **{_verdict(c.get('verdict'))}{cscore}**: {md_escape(c.get('text'))}")
             for ev in c.get("evidence") or []:
-                has_approx = has_approx or bool(ev.get("timestamp") and _clock(ev.get("start_s")) not in ("", ev.get("timestamp")))
+                has_approx = has_approx or bool(ev.get("timestamp") and format_clock(ev.get("start_s"), missing="") not in ("", ev.get("timestamp")))
                 out.append(f"   - {_evidence_line(ev)}")
             if not c.get("evidence"):
                 out.append("   - no evidence passage")
@@ -245,7 +241,7 @@ def _flags(report: Mapping[str, Any]) -> list[str]:
         ev = (f.get("evidence") or [None])[0]
         at = ""
         if isinstance(ev, Mapping):
-            when = ev.get("timestamp") or _clock(ev.get("start_s"))
+            when = ev.get("timestamp") or format_clock(ev.get("start_s"), missing="")
             at = _link(ev.get("url"), when) if when else ""
         claim = str(f["claim_index"] + 1) if isinstance(f.get("claim_index"), int) else ""
         rows.append([str(f.get("severity")), f"`{f.get('tag')}`", f"[{f.get('unit_id')}](#{f.get('unit_id')})", claim, at, md_escape(f.get("message"))])
@@ -260,7 +256,7 @@ def _coverage(report: Mapping[str, Any]) -> list[str]:
     if not isinstance(cov, Mapping):
         if chapters:
             out += ["## Transcript chapters", ""]
-            out += _table(["#", "chapter", "start"], ([str(c["index"] + 1), md_escape(c["title"]), _clock(c.get("start_s"))] for c in chapters))
+            out += _table(["#", "chapter", "start"], ([str(c["index"] + 1), md_escape(c["title"]), format_clock(c.get("start_s"), missing="")] for c in chapters))
             out.append("")
         return out
     out += ["## Coverage", ""]
@@ -281,7 +277,8 @@ def _coverage(report: Mapping[str, Any]) -> list[str]:
         rows = []
         for r in recs:
             start, end = r.get("start_s"), r.get("end_s")
-            times = [_clock(start), _clock(end - start) if isinstance(start, (int, float)) and isinstance(end, (int, float)) else ""] if timed else []
+            length = format_clock(end - start, missing="") if isinstance(start, (int, float)) and isinstance(end, (int, float)) else ""
+            times = [format_clock(start, missing=""), length] if timed else []
             label = r.get("label") or ""
             if r.get("excluded"):
                 label = f"{label} ({md_escape(r['excluded'])})"

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Mapping, Sequence
 
-from harness.transcript import format_clock
+from harness.text import format_clock
 from harness.types import RunResult, SponsorSegment, Transcript
 
 REPORT_SCHEMA_VERSION = 1
+
+# Columns of ``RunResult.to_pandas()`` / ``RunView.to_pandas()``, one row per claim.
+CLAIM_COLUMNS = (
+    "unit_id", "section", "kind", "unit_text", "unit_verdict", "claim_id", "claim_index", "claim",
+    "verdict", "score", "evidence_start_s", "evidence_timestamp", "evidence_url", "evidence_speaker",
+    "evidence_chapter", "evidence_quote", "evidence_is_sponsor", "flags",
+)
 
 
 def unit_records(result: RunResult) -> list[dict[str, Any]]:
@@ -133,3 +140,33 @@ def report_dict(result: RunResult, config: dict[str, Any]) -> dict[str, Any]:
         "timings_s": dict(result.timings_s),
         **{k: v for k, v in result.extra.items()},
     }
+
+
+def claims_frame(units: Sequence[Mapping[str, Any]], flags: Sequence[Mapping[str, Any]]) -> Any:
+    """A ``pandas.DataFrame`` with one row per claim (``CLAIM_COLUMNS``); the best evidence
+    passage fills the ``evidence_*`` columns and ``flags`` lists the tags raised on that claim
+    (or on its whole unit). Units without claims (boilerplate, not checkable, or no alignment)
+    have no row: ``result.units`` lists every unit."""
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - pandas comes with datasets
+        raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
+    rows = []
+    for unit in units:
+        for index, claim in enumerate(unit.get("claims") or ()):
+            best = (claim.get("evidence") or [None])[0] or {}
+            tags = sorted({
+                f["tag"] for f in flags
+                if f.get("unit_id") == unit.get("unit_id") and f.get("claim_index") in (None, index)
+            })
+            rows.append({
+                "unit_id": unit.get("unit_id"), "section": unit.get("section"), "kind": unit.get("kind"),
+                "unit_text": unit.get("text_plain"), "unit_verdict": unit.get("verdict"),
+                "claim_id": claim.get("claim_id"), "claim_index": index, "claim": claim.get("text"),
+                "verdict": claim.get("verdict"), "score": claim.get("score"),
+                "evidence_start_s": best.get("start_s"), "evidence_timestamp": best.get("timestamp"),
+                "evidence_url": best.get("url"), "evidence_speaker": best.get("speaker"),
+                "evidence_chapter": best.get("chapter"), "evidence_quote": best.get("quote"),
+                "evidence_is_sponsor": best.get("is_sponsor"), "flags": ",".join(tags),
+            })
+    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from harness.textio import atomic_write_bytes
-from harness.transcript import format_clock
+from harness.text import format_clock
 from harness.types import Chapter, Summary, Transcript, UnitVerdict
 
 log = logging.getLogger(__name__)
