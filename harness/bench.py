@@ -188,21 +188,23 @@ def run_bench(scales: list[int], summaries: list[str], exhaustive_claims: int, o
     with tempfile.TemporaryDirectory() as tmp:
         for factor in scales:
             path = scaled_transcript(source, factor, Path(tmp))
-            total = 0.0
+            total = total_cpu = 0.0
             for name in summaries:
                 cfg = _compose([f"summary={name}", f"transcript.path={path}"])
                 before = cache.stats.as_dict()
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 result = run_pipeline(cfg)
-                wall = time.perf_counter() - t0
+                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
                 embeds = _cache_delta(before, cache.stats.as_dict())
                 total += wall
+                total_cpu += cpu
                 stats = result.extra.get("alignment", {})
                 rows.append(
                     {
                         "scale": factor,
                         "summary": name,
                         "wall_s": round(wall, 3),
+                        "cpu_s": round(cpu, 3),
                         "stages_s": dict(result.timings_s),
                         "claims": stats.get("claims"),
                         "windows": stats.get("windows"),
@@ -216,7 +218,7 @@ def run_bench(scales: list[int], summaries: list[str], exhaustive_claims: int, o
                     }
                 )
                 log.info("scale %dx %s: %.2f s", factor, name, wall)
-            rows.append({"scale": factor, "summary": "(all)", "wall_s": round(total, 3)})
+            rows.append({"scale": factor, "summary": "(all)", "wall_s": round(total, 3), "cpu_s": round(total_cpu, 3)})
     exhaustive = _exhaustive_sample(_compose([f"summary={summaries[0]}"]), exhaustive_claims) if exhaustive_claims else None
     first = next((r for r in rows if r["scale"] == scales[0] and r["summary"] == summaries[0]), None)
     if exhaustive and first and first.get("claims"):

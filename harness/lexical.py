@@ -495,9 +495,13 @@ def token_embeddings(
     import torch
     from bert_score.utils import get_bert_embedding
 
-    store = (cache if cache is not None else default_cache()).store("bertscore-tokens", 4096)
+    cache = cache if cache is not None else default_cache()
+    store = cache.store("bertscore-tokens", 4096)
     tokenizer = scorer._tokenizer
     model_key = (id(scorer._model), int(getattr(scorer, "_num_layers", 0) or 0))
+    # On disk only for a scorer that names its model (a real ``BERTScorer``): model and layer key the file.
+    model_type = getattr(scorer, "model_type", None)
+    disk_key = f"{model_type}|layer{model_key[1]}" if isinstance(model_type, str) else None
 
     def key(text: str) -> tuple[int, int, str]:
         return (*model_key, text)
@@ -508,7 +512,13 @@ def token_embeddings(
         hit = store.get(key(t))
         if hit is not None:
             found[t] = hit
+    if disk_key is not None and len(found) < wanted:
+        stored = cache.load_arrays("bertscore-tokens", disk_key, [t for t in dict.fromkeys(texts) if t not in found])
+        for t, (e, w) in stored.items():
+            found[t] = (torch.from_numpy(e), torch.from_numpy(w))
+            store.put(key(t), found[t], keep=wanted)
     missing = sorted({t for t in texts if t not in found}, key=lambda t: (len(t), t))
+    cache.count_encoded("bertscore-tokens", len(missing))
     idf: dict[int, float] = _IdfDict(tokenizer)
     for i in range(0, len(missing), batch_size):
         batch = missing[i : i + batch_size]
@@ -521,6 +531,8 @@ def token_embeddings(
             w = w / w.sum() if float(w.sum()) > 0 else w
             found[text] = (e.detach(), w.detach())
             store.put(key(text), found[text], keep=wanted)
+            if disk_key is not None:
+                cache.save_arrays("bertscore-tokens", disk_key, text, (e.numpy(), w.numpy()))
     with torch.no_grad():
         return [found[t] for t in texts]
 
