@@ -496,7 +496,7 @@ def token_embeddings(
     from bert_score.utils import get_bert_embedding
 
     cache = cache if cache is not None else default_cache()
-    store = cache.store("bertscore-tokens", 4096)
+    store = cache.store("bertscore-tokens", 512)  # small: a text not held is read back from disk
     tokenizer = scorer._tokenizer
     model_key = (id(scorer._model), int(getattr(scorer, "_num_layers", 0) or 0))
     # On disk only for a scorer that names its model (a real ``BERTScorer``): model and layer key the file.
@@ -594,8 +594,8 @@ def best_precision(queries: Sequence[tuple[Any, Any]], targets: Sequence[tuple[A
     return best_of
 
 
-_TARGET_BLOCK_PIECES = 32_768  # padded target word pieces per block (~50 MB of embeddings)
-_BLOCK_PIECES = 512  # query word pieces per matrix product (<= 64 MB of similarities per target block)
+_TARGET_BLOCK_PIECES = 16_384  # padded target word pieces per block (~25 MB of embeddings)
+_BLOCK_PIECES = 512  # query word pieces per matrix product (<= 32 MB of similarities per target block)
 
 
 def chunked_bertscore(
