@@ -491,7 +491,9 @@ def token_embeddings(
     ``bert_score`` computes them without idf. Texts are embedded in length-sorted batches (no
     padding to the longest text of all) and kept in the embedding cache's ``bertscore-tokens``
     store (``cache``, default the process-wide one), so transcript chunks are embedded once per
-    process however many summaries are scored."""
+    process however many summaries are scored; with a real ``BERTScorer`` (one that names its
+    ``model_type``) they are also saved on disk per text (``EmbeddingCache.save_arrays``, keyed by
+    model and layer, float32 as computed), so a warm run reads them instead of running the model."""
     import torch
     from bert_score.utils import get_bert_embedding
 

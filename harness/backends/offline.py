@@ -292,6 +292,10 @@ class _MiniLM:
     * the token embeddings of layer ``bert_layer`` (L2-normalised) — what ``bert_score`` with
       ``model_type=<MiniLM path>, num_layers=bert_layer`` embeds, so the BERTScore precision
       below is bert-score's (idf off, no baseline rescaling) without a second forward pass.
+
+    Both outputs are kept per text in the process's cache and on disk (``EmbeddingCache.save_arrays``,
+    keyed by model, layer and token limit; the vector float32, the tokens float16 as held in
+    memory), so a warm run reads them instead of running MiniLM.
     """
 
     token_cache_size = 8_000
