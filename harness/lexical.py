@@ -288,13 +288,20 @@ def rouge_lsum(target_sents: Sequence[Sequence[str]], pred_sents: Sequence[Seque
         cnt_c.update(s)
     pred_sets = [set(s) for s in pred_sents]
     hits = 0
+    # A target sentence said twice (a repeated "Yeah.", a transcript given twice) has the same
+    # union of LCS positions against the same summary: computed once per distinct sentence.
+    unions: dict[tuple[str, ...], list[int]] = {}
     for r in target_sents:
-        rset = set(r)
-        union: set[int] = set()
-        for c, cset in zip(pred_sents, pred_sets):
-            if rset & cset:
-                union.update(_lcs_indices(r, c))
-        for i in sorted(union):
+        key = tuple(r)
+        order = unions.get(key)
+        if order is None:
+            rset = set(r)
+            union: set[int] = set()
+            for c, cset in zip(pred_sents, pred_sets):
+                if rset & cset:
+                    union.update(_lcs_indices(r, c))
+            order = unions[key] = sorted(union)
+        for i in order:
             t = r[i]
             if cnt_c[t] > 0 and cnt_r[t] > 0:
                 hits += 1

@@ -110,3 +110,23 @@ def test_chunked_bertscore_is_the_same_from_a_warm_disk_cache(tmp_path, monkeypa
     assert cold_cache.stats.encoded > 0 and cold_cache.stats.disk_hits == 0
     assert warm_cache.stats.encoded == 0 and warm_cache.stats.disk_hits == cold_cache.stats.encoded
     assert cold == warm
+
+
+def test_rouge_lsum_over_a_repeated_transcript_equals_rouge_score():
+    # rouge_lsum computes each distinct target sentence's LCS union once; the bench repeats the
+    # transcript 16 times, so repeated sentences must still count their hits one by one.
+    import random
+
+    from rouge_score import rouge_scorer
+
+    from harness.lexical import UnicodeTokenizer, rouge_scores
+
+    rng = random.Random(5)
+    vocab = "the a cat dog sat ran on under mat rug".split()
+    scorer = rouge_scorer.RougeScorer(["rougeLsum"], tokenizer=UnicodeTokenizer(stem=False))
+    for _ in range(60):
+        once = [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 10))) for _ in range(rng.randint(1, 5))]
+        target = once * rng.randint(2, 4)
+        pred = [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 10))) for _ in range(rng.randint(1, 6))]
+        ref = scorer.score("\n".join(target), "\n".join(pred))["rougeLsum"]
+        assert rouge_scores(target, pred, stem=False)["rougeLsum"] == pytest.approx((ref.precision, ref.recall), abs=1e-12)
