@@ -408,6 +408,19 @@ class _MiniLM:
         return float((cand @ ref_t).max(axis=1).mean())
 
 
+def _one_blas_thread() -> Any:
+    """A context in which numpy's BLAS uses one thread: the features' matrix products are small,
+    and a second thread that has to wait for a busy core made each one 10-100x slower (the same
+    numbers either way). No limit when ``threadpoolctl`` (a scikit-learn dependency) is missing."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
 _DISK_KIND = "offline-minilm"  # the disk cache's name for the per-sentence MiniLM outputs
 _BATCH_TOKENS = 4096  # padded word pieces per MiniLM batch (16 texts of 256, 64 of 64)
 
@@ -506,8 +519,9 @@ class OfflineVerifier:
     def features(self, pairs: Sequence[VerifyPair]) -> list[dict[str, float]]:
         """The named features of every pair (see the module docstring)."""
         out: list[dict[str, float]] = []
-        for lo in range(0, len(pairs), self.batch_pairs):
-            out.extend(self._features_batch(pairs[lo : lo + self.batch_pairs]))
+        with _one_blas_thread():
+            for lo in range(0, len(pairs), self.batch_pairs):
+                out.extend(self._features_batch(pairs[lo : lo + self.batch_pairs]))
         return out
 
     def describe(self) -> Mapping[str, Any]:
