@@ -408,7 +408,23 @@ def bert_scorer(num_layers: int | None = 4, model_type: str | None = None) -> An
 
 def token_count(tokenizer: Any, text: str) -> int:
     """Word pieces of ``text`` with the special tokens, as the model receives it."""
+    if isinstance(tokenizer, _CountingTokenizer):
+        return tokenizer.count(text)
     return len(tokenizer.encode(text, add_special_tokens=True, truncation=False))
+
+
+class _CountingTokenizer:
+    """A tokenizer wrapper that remembers ``token_count`` of each text (for one call)."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self._counts: dict[str, int] = {}
+
+    def count(self, text: str) -> int:
+        n = self._counts.get(text)
+        if n is None:
+            n = self._counts[text] = len(self.tokenizer.encode(text, add_special_tokens=True, truncation=False))
+        return n
 
 
 def fit_for_model(sentences: Sequence[str], tokenizer: Any, max_tokens: int) -> list[str]:
@@ -625,7 +641,8 @@ def chunked_bertscore(
     used; the matching is BERTScore's greedy cosine matching, done here so a transcript chunk is
     embedded once rather than once per pair)."""
     scorer = scorer if scorer is not None else bert_scorer(num_layers, model_type)
-    tokenizer = scorer._tokenizer
+    # word-piece counts of each text once per call (a 16x transcript says each sentence 16 times)
+    tokenizer = _CountingTokenizer(scorer._tokenizer)
     t_chunks = chunk_for_model(transcript_sentences, tokenizer, max_tokens)
     s_units = fit_for_model(summary_sentences, tokenizer, max_tokens)
     s_chunks = chunk_for_model(summary_sentences, tokenizer, max_tokens)
