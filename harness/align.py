@@ -439,9 +439,11 @@ def align_summary(
 
             active_encoder = sentence_encoder()
         queries = [claim_query(c, rc.query_with_context) for c in claims]
-        # through the episode's cache (memory only): coverage matches the same claim texts
+        # through the episode's cache (coverage matches the same claim texts), on disk so that a
+        # warm run of the same summary does not run the model
         query_matrix = episode.cache.embed(
-            queries, kind="claims", encoder=encoder, use_disk=False, batch_size=rc.encode_batch_size
+            queries, kind="claims", encoder=encoder, use_disk=episode.use_disk, cache_dir=episode.cache_dir,
+            batch_size=rc.encode_batch_size,
         ).matrix
         hits = WindowIndex(windows, embedded.matrix, rc, episode.bm25).search(queries, query_matrix, rc.top_k)
     lap("retrieve")

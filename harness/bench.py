@@ -72,6 +72,14 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _loadavg() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (other jobs on shared cores slow every row)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
 def _machine() -> dict[str, Any]:
     cpu = platform.processor() or ""
     try:
@@ -163,6 +171,7 @@ def run_bench(scales: list[int], summaries: list[str], exhaustive_claims: int, o
     from harness.lexical import lexical_config
     from harness.pipeline import run_pipeline
 
+    load_start = _loadavg()
     start = time.perf_counter()
     cfg = _compose([])
     models.spacy_nlp()
@@ -182,21 +191,23 @@ def run_bench(scales: list[int], summaries: list[str], exhaustive_claims: int, o
     with tempfile.TemporaryDirectory() as tmp:
         for factor in scales:
             path = scaled_transcript(source, factor, Path(tmp))
-            total = 0.0
+            total = total_cpu = 0.0
             for name in summaries:
                 cfg = _compose([f"summary={name}", f"transcript.path={path}"])
                 before = cache.stats.as_dict()
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 result = run_pipeline(cfg)
-                wall = time.perf_counter() - t0
+                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
                 embeds = _cache_delta(before, cache.stats.as_dict())
                 total += wall
+                total_cpu += cpu
                 stats = result.extra.get("alignment", {})
                 rows.append(
                     {
                         "scale": factor,
                         "summary": name,
                         "wall_s": round(wall, 3),
+                        "cpu_s": round(cpu, 3),
                         "stages_s": dict(result.timings_s),
                         "claims": stats.get("claims"),
                         "windows": stats.get("windows"),
@@ -210,7 +221,7 @@ def run_bench(scales: list[int], summaries: list[str], exhaustive_claims: int, o
                     }
                 )
                 log.info("scale %dx %s: %.2f s", factor, name, wall)
-            rows.append({"scale": factor, "summary": "(all)", "wall_s": round(total, 3)})
+            rows.append({"scale": factor, "summary": "(all)", "wall_s": round(total, 3), "cpu_s": round(total_cpu, 3)})
     exhaustive = _exhaustive_sample(_compose([f"summary={summaries[0]}"]), exhaustive_claims) if exhaustive_claims else None
     first = next((r for r in rows if r["scale"] == scales[0] and r["summary"] == summaries[0]), None)
     if exhaustive and first and first.get("claims"):
@@ -229,7 +240,7 @@ def run_bench(scales: list[int], summaries: list[str], exhaustive_claims: int, o
     base = all_rows.get(1)
     growth = {f"{k}x": round(v / base, 2) for k, v in all_rows.items()} if base else {}
     return {
-        "machine": _machine(),
+        "machine": {**_machine(), "load_average_start": load_start, "load_average_end": _loadavg()},
         "cold_start_s": round(cold_s, 2),
         "rows": rows,
         "time_growth_vs_1x": growth,
@@ -245,6 +256,10 @@ def run_bench(scales: list[int], summaries: list[str], exhaustive_claims: int, o
     }
 
 
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
 def render(result: dict[str, Any]) -> str:
     """Markdown table of a bench result."""
     m = result["machine"]
@@ -252,20 +267,24 @@ def render(result: dict[str, Any]) -> str:
         "# harness bench",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}.",
+        f"Load average (1, 5, 15 min) at the start: {m.get('load_average_start')}, at the end: "
+        f"{m.get('load_average_end')}. CPU s is this process's user+system time (all threads): "
+        "wall time grows with other jobs on the cores, CPU time much less.",
         f"Cold start (model load, once per process): {result['cold_start_s']:.1f} s. "
         f"Peak RSS: {result['peak_rss_mb']:.0f} MB.",
         "",
-        "| scale | summary | wall s | claims | pairs verified | exhaustive pairs | share | claims/s | align.embed s | align.verify s | cache hit | texts encoded (transcript) | read from disk (transcript) | reused from memory |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scale | summary | wall s | CPU s | claims | pairs verified | exhaustive pairs | share | claims/s | align.embed s | align.verify s | cache hit | texts encoded (transcript) | read from disk (transcript) | reused from memory |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
         if r["summary"] == "(all)":
-            lines.append(f"| {r['scale']}x | **all** | **{r['wall_s']:.2f}** | | | | | | | | | | | |")
+            cpu_all = f"**{r['cpu_s']:.2f}**" if r.get("cpu_s") is not None else "—"
+            lines.append(f"| {r['scale']}x | **all** | **{r['wall_s']:.2f}** | {cpu_all} | | | | | | | | | | | |")
             continue
         st = r["stages_s"]
         e = r.get("embeddings") or {}
         lines.append(
-            f"| {r['scale']}x | {r['summary']} | {r['wall_s']:.2f} | {r['claims']} | {r['verifier_pairs']} | "
+            f"| {r['scale']}x | {r['summary']} | {r['wall_s']:.2f} | {_num(r.get('cpu_s'))} | {r['claims']} | {r['verifier_pairs']} | "
             f"{r['exhaustive_pairs']} | {r['pair_ratio']:.3f} | {r['claims_per_s']} | "
             f"{st.get('align.embed', 0):.2f} | {st.get('align.verify', 0):.2f} | {r['embedding_cache_hit']} | "
             f"{e.get('encoded', '—')} ({e.get('transcript_encoded', '—')}) | {e.get('from_disk', '—')} "

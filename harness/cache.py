@@ -14,6 +14,11 @@ is expensive to recompute and keyed by content (the offline verifier's per-sente
 outputs, BERTScore token embeddings, built ``Episode`` records). They live here, in one object,
 so that no module keeps state of its own.
 
+Per-text model outputs that are not one row per text (a text's token embeddings) are kept on disk
+too, one ``.npz`` per text under ``<cache_dir>/embeddings/<kind>/``, named by the sha256 of the
+cache format, the kind, the caller's key (model id, layer…) and the text (``load_arrays`` /
+``save_arrays``): a warm run reads them instead of running the model.
+
 The process-wide instance is ``default_cache()``; a caller that wants isolation (a test) passes
 its own ``EmbeddingCache``. ``stats`` counts what was encoded and what was reused, and
 ``python -m harness bench`` prints it.
@@ -178,11 +183,20 @@ class EmbeddingCache:
     Args:
         cache_dir: the disk cache folder (``resolve_cache_dir``); a call may name another.
         max_memory_rows: rows kept in memory before the oldest are dropped.
+        persist_arrays: keep per-text arrays (``save_arrays``) on disk; off, ``load_arrays``
+            finds nothing and ``save_arrays`` writes nothing.
     """
 
-    def __init__(self, cache_dir: str | os.PathLike[str] | None = None, *, max_memory_rows: int = 400_000) -> None:
+    def __init__(
+        self,
+        cache_dir: str | os.PathLike[str] | None = None,
+        *,
+        max_memory_rows: int = 400_000,
+        persist_arrays: bool = True,
+    ) -> None:
         self.cache_dir = cache_dir
         self.max_memory_rows = max_memory_rows
+        self.persist_arrays = persist_arrays
         self.stats = CacheStats(encoded_by_kind={}, disk_hits_by_kind={})
         self._rows: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._stores: dict[str, Store] = {}
@@ -317,6 +331,60 @@ class EmbeddingCache:
         self._rows.move_to_end(key)
         while len(self._rows) > self.max_memory_rows:
             self._rows.popitem(last=False)
+
+    # ---- per-text arrays on disk ---------------------------------------------------------
+
+    def array_path(self, kind: str, key: str, text: str) -> Path:
+        """The ``.npz`` file of ``text``'s arrays for ``kind`` and ``key`` (see the module doc)."""
+        digest = hashlib.sha256()
+        for part in (f"format={_CACHE_FORMAT}", kind, key, text):
+            digest.update(part.encode("utf-8") + b"\x00")
+        name = digest.hexdigest()[:40]
+        return resolve_cache_dir(self.cache_dir) / "embeddings" / kind / name[:2] / f"{name[2:]}.npz"
+
+    def load_arrays(self, kind: str, key: str, texts: Sequence[str]) -> dict[str, tuple[np.ndarray, ...]]:
+        """The arrays saved for each of ``texts`` that has a readable file (absent ones left out).
+
+        Args:
+            kind: what the arrays are (``offline-minilm``, ``bertscore-tokens``…).
+            key: the producer's settings (model id, layer…): a different key is a different file.
+            texts: the texts.
+        """
+        found: dict[str, tuple[np.ndarray, ...]] = {}
+        if not self.persist_arrays:
+            return found
+        for text in dict.fromkeys(texts):
+            path = self.array_path(kind, key, text)
+            try:
+                with np.load(path, allow_pickle=False) as npz:
+                    found[text] = tuple(npz[f"arr_{i}"] for i in range(len(npz.files)))
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError, KeyError) as exc:  # a torn or foreign file: recompute
+                log.warning("array cache %s is unreadable (%s); recomputing", path, exc)
+        if found:
+            self.stats.disk_hits += len(found)
+            by_disk = self.stats.disk_hits_by_kind if self.stats.disk_hits_by_kind is not None else {}
+            by_disk[kind] = by_disk.get(kind, 0) + len(found)
+            self.stats.disk_hits_by_kind = by_disk
+        return found
+
+    def save_arrays(self, kind: str, key: str, text: str, arrays: Sequence[np.ndarray]) -> None:
+        """Write ``text``'s arrays (in order, dtypes kept) for ``load_arrays``; atomic."""
+        if not self.persist_arrays:
+            return
+        buffer = io.BytesIO()
+        np.savez(buffer, *[np.ascontiguousarray(a) for a in arrays])
+        atomic_write_bytes(self.array_path(kind, key, text), buffer.getvalue())
+
+    def count_encoded(self, kind: str, n: int) -> None:
+        """Record that a model was run over ``n`` texts of ``kind`` outside ``embed``."""
+        if n <= 0:
+            return
+        self.stats.encoded += n
+        by_kind = self.stats.encoded_by_kind if self.stats.encoded_by_kind is not None else {}
+        by_kind[kind] = by_kind.get(kind, 0) + n
+        self.stats.encoded_by_kind = by_kind
 
     # ---- named stores ----------------------------------------------------------------------
 

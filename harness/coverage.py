@@ -654,9 +654,9 @@ def _redundancy(items: Sequence[SummaryItem], emb: np.ndarray, cfg: CoverageConf
 
 
 def _embed_summary_texts(ep: Episode, texts: Sequence[str]) -> np.ndarray:
-    """Summary-side texts through the episode's cache (memory only: they change per summary)."""
+    """Summary-side texts through the episode's cache (on disk too: a warm run reads them)."""
     return ep.cache.embed(
-        texts, kind="summary", encoder=ep.encoder, use_disk=False, batch_size=ep.batch_size
+        texts, kind="summary", encoder=ep.encoder, use_disk=ep.use_disk, cache_dir=ep.cache_dir, batch_size=ep.batch_size
     ).matrix
 
 

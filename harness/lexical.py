@@ -276,13 +276,20 @@ def rouge_lsum(target_sents: Sequence[Sequence[str]], pred_sents: Sequence[Seque
         cnt_c.update(s)
     pred_sets = [set(s) for s in pred_sents]
     hits = 0
+    # A target sentence said twice (a repeated "Yeah.", a transcript given twice) has the same
+    # union of LCS positions against the same summary: computed once per distinct sentence.
+    unions: dict[tuple[str, ...], list[int]] = {}
     for r in target_sents:
-        rset = set(r)
-        union: set[int] = set()
-        for c, cset in zip(pred_sents, pred_sets):
-            if rset & cset:
-                union.update(_lcs_indices(r, c))
-        for i in sorted(union):
+        key = tuple(r)
+        order = unions.get(key)
+        if order is None:
+            rset = set(r)
+            union: set[int] = set()
+            for c, cset in zip(pred_sents, pred_sets):
+                if rset & cset:
+                    union.update(_lcs_indices(r, c))
+            order = unions[key] = sorted(union)
+        for i in order:
             t = r[i]
             if cnt_c[t] > 0 and cnt_r[t] > 0:
                 hits += 1
@@ -389,7 +396,23 @@ def bert_scorer(num_layers: int | None = 4, model_type: str | None = None) -> An
 
 def token_count(tokenizer: Any, text: str) -> int:
     """Word pieces of ``text`` with the special tokens, as the model receives it."""
+    if isinstance(tokenizer, _CountingTokenizer):
+        return tokenizer.count(text)
     return len(tokenizer.encode(text, add_special_tokens=True, truncation=False))
+
+
+class _CountingTokenizer:
+    """A tokenizer wrapper that remembers ``token_count`` of each text (for one call)."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self._counts: dict[str, int] = {}
+
+    def count(self, text: str) -> int:
+        n = self._counts.get(text)
+        if n is None:
+            n = self._counts[text] = len(self.tokenizer.encode(text, add_special_tokens=True, truncation=False))
+        return n
 
 
 def fit_for_model(sentences: Sequence[str], tokenizer: Any, max_tokens: int) -> list[str]:
@@ -479,13 +502,19 @@ def token_embeddings(
     ``bert_score`` computes them without idf. Texts are embedded in length-sorted batches (no
     padding to the longest text of all) and kept in the embedding cache's ``bertscore-tokens``
     store (``cache``, default the process-wide one), so transcript chunks are embedded once per
-    process however many summaries are scored."""
+    process however many summaries are scored; with a real ``BERTScorer`` (one that names its
+    ``model_type``) they are also saved on disk per text (``EmbeddingCache.save_arrays``, keyed by
+    model and layer, float32 as computed), so a warm run reads them instead of running the model."""
     import torch
     from bert_score.utils import get_bert_embedding
 
-    store = (cache if cache is not None else default_cache()).store("bertscore-tokens", 4096)
+    cache = cache if cache is not None else default_cache()
+    store = cache.store("bertscore-tokens", 512)  # small: a text not held is read back from disk
     tokenizer = scorer._tokenizer
     model_key = (id(scorer._model), int(getattr(scorer, "_num_layers", 0) or 0))
+    # On disk only for a scorer that names its model (a real ``BERTScorer``): model and layer key the file.
+    model_type = getattr(scorer, "model_type", None)
+    disk_key = f"{model_type}|layer{model_key[1]}" if isinstance(model_type, str) else None
 
     def key(text: str) -> tuple[int, int, str]:
         return (*model_key, text)
@@ -496,7 +525,13 @@ def token_embeddings(
         hit = store.get(key(t))
         if hit is not None:
             found[t] = hit
+    if disk_key is not None and len(found) < wanted:
+        stored = cache.load_arrays("bertscore-tokens", disk_key, [t for t in dict.fromkeys(texts) if t not in found])
+        for t, (e, w) in stored.items():
+            found[t] = (torch.from_numpy(e), torch.from_numpy(w))
+            store.put(key(t), found[t], keep=wanted)
     missing = sorted({t for t in texts if t not in found}, key=lambda t: (len(t), t))
+    cache.count_encoded("bertscore-tokens", len(missing))
     idf: dict[int, float] = _IdfDict(tokenizer)
     for i in range(0, len(missing), batch_size):
         batch = missing[i : i + batch_size]
@@ -509,6 +544,8 @@ def token_embeddings(
             w = w / w.sum() if float(w.sum()) > 0 else w
             found[text] = (e.detach(), w.detach())
             store.put(key(text), found[text], keep=wanted)
+            if disk_key is not None:
+                cache.save_arrays("bertscore-tokens", disk_key, text, (e.numpy(), w.numpy()))
     with torch.no_grad():
         return [found[t] for t in texts]
 
@@ -570,8 +607,8 @@ def best_precision(queries: Sequence[tuple[Any, Any]], targets: Sequence[tuple[A
     return best_of
 
 
-_TARGET_BLOCK_PIECES = 32_768  # padded target word pieces per block (~50 MB of embeddings)
-_BLOCK_PIECES = 512  # query word pieces per matrix product (<= 64 MB of similarities per target block)
+_TARGET_BLOCK_PIECES = 16_384  # padded target word pieces per block (~25 MB of embeddings)
+_BLOCK_PIECES = 512  # query word pieces per matrix product (<= 32 MB of similarities per target block)
 
 
 def chunked_bertscore(
@@ -592,7 +629,8 @@ def chunked_bertscore(
     used; the matching is BERTScore's greedy cosine matching, done here so a transcript chunk is
     embedded once rather than once per pair)."""
     scorer = scorer if scorer is not None else bert_scorer(num_layers, model_type)
-    tokenizer = scorer._tokenizer
+    # word-piece counts of each text once per call (a 16x transcript says each sentence 16 times)
+    tokenizer = _CountingTokenizer(scorer._tokenizer)
     t_chunks = chunk_for_model(transcript_sentences, tokenizer, max_tokens)
     s_units = fit_for_model(summary_sentences, tokenizer, max_tokens)
     s_chunks = chunk_for_model(summary_sentences, tokenizer, max_tokens)

@@ -113,9 +113,10 @@ def _build_ad_index(transcript: Transcript, size: int) -> _AdIndex:
 
 
 def _encode(texts: Sequence[str]) -> np.ndarray:
-    from harness.models import sentence_encoder
+    """MiniLM rows of ``texts`` through the one embedding cache (memory and disk)."""
+    from harness.cache import default_cache
 
-    return np.asarray(sentence_encoder().encode(list(texts), batch_size=32, normalize_embeddings=True))
+    return default_cache().embed(list(texts), kind="ad-texts", batch_size=32).matrix
 
 
 def _conversation_embeddings(idx: _AdIndex, ids: Iterable[int]) -> None:
