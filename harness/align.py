@@ -40,6 +40,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from harness.align_checks import apply_claim_checks, checks_from_config, explain_checks
 from harness.backends.base import PairScore, Verifier, VerifyPair
 from harness.claims import Checkability
 from harness.errors import ConfigError, HarnessError
@@ -968,9 +969,11 @@ def align_summary(
     verdicts, sentence_cache_hit = _claim_verdicts(
         transcript, claims, hits, scores, members, query_matrix, encoder, config
     )
+    verdicts = apply_claim_checks(verdicts, checks_from_config(cfg), transcript)  # harness/align_checks.py
     lap("evidence")
 
     unit_verdicts = _unit_verdicts(units, verdicts, checkability, config.thresholds)
+    unit_verdicts = explain_checks(unit_verdicts)
     truncated = count_encoder_truncations(active_encoder, [w.text for w in windows])
     if truncated:
         log.warning(
