@@ -166,3 +166,16 @@ def test_config_names_are_validated() -> None:
     assert checks_from_config({}) == ()
     with pytest.raises(ConfigError, match="unknown check"):
         parse_checks(["negation"])
+
+
+def test_conversation_eval_reads_the_fired_checks_of_every_claim_of_a_unit() -> None:
+    from harness.benchmarks.conversation_eval import _checks
+
+    plain = verdict("Quill said robots will cook.", "supported", (ev("Robots will cook."),))
+    (demoted,) = apply_claim_checks(
+        [verdict("Quill stated flatly that robots will cook.", "supported", (ev("Maybe robots will cook."),))],
+        ("hedge_removed",),
+    )
+    uv = UnitVerdict(unit_id="u001", label="partially_supported", score=0.6, claims=(plain, demoted))
+    assert _checks(uv) == ("hedge_removed",)
+    assert _checks(UnitVerdict(unit_id="u002", label="supported", score=0.6, claims=(plain,))) == ()
