@@ -64,7 +64,6 @@ one, 3% two), so a claim must clearly out-hedge what was said."""
 CheckFn = Callable[[str, Sequence[Evidence], Sequence[str]], bool]
 """(claim text, its evidence passages best first, the transcript's speaker names) → fires."""
 
-CHECKS: dict[str, CheckFn] = {}
 
 
 def _words(text: str) -> list[str]:
@@ -83,15 +82,6 @@ def certainty_cues(text: str) -> set[str]:
     return set(_words(text)) & CERTAINTY_WORDS
 
 
-def _check(name: str) -> Callable[[CheckFn], CheckFn]:
-    def register(fn: CheckFn) -> CheckFn:
-        CHECKS[name] = fn
-        return fn
-
-    return register
-
-
-@_check("hedge_added")
 def hedge_added(claim: str, evidence: Sequence[Evidence], speakers: Sequence[str] = ()) -> bool:
     """The claim carries at least two hedge cues more than its most hedged passage."""
     n = hedge_count(claim)
@@ -99,7 +89,6 @@ def hedge_added(claim: str, evidence: Sequence[Evidence], speakers: Sequence[str
     return n >= most + HEDGE_ADDED_MARGIN
 
 
-@_check("hedge_removed")
 def hedge_removed(claim: str, evidence: Sequence[Evidence], speakers: Sequence[str] = ()) -> bool:
     """The claim asserts a certainty that no passage asserts."""
     cues = certainty_cues(claim)
@@ -137,7 +126,6 @@ def claim_subject(claim: str, speakers: Sequence[str]) -> str | None:
     return min(named, key=lambda s: min(head.index(w) for w in _name_words(s) if w in head))
 
 
-@_check("speaker")
 def speaker(claim: str, evidence: Sequence[Evidence], speakers: Sequence[str] = ()) -> bool:
     """The claim attributes its content to one speaker; its best passage is another's."""
     if len(speakers) < 2 or not evidence or not evidence[0].speaker:
@@ -146,6 +134,10 @@ def speaker(claim: str, evidence: Sequence[Evidence], speakers: Sequence[str] = 
     if subject is None:
         return False
     return not (_name_words(subject) & _name_words(evidence[0].speaker))
+
+
+CHECKS: Mapping[str, CheckFn] = {"hedge_added": hedge_added, "hedge_removed": hedge_removed, "speaker": speaker}
+"""The claim checks by the name ``align.claim_checks`` uses."""
 
 
 def parse_checks(names: Sequence[str] | None) -> tuple[str, ...]:

@@ -291,7 +291,7 @@ ORCHESTRATION = {"harness.pipeline"}
 # The stages, in pipeline order, and the inputs and verifiers they plug in.
 STAGES = {
     "harness.transcript", "harness.readers", "harness.formats", "harness.sponsors", "harness.episode",
-    "harness.claims", "harness.align", "harness.chunking", "harness.backends", "harness.quotes", "harness.background",
+    "harness.claims", "harness.align", "harness.align_checks", "harness.chunking", "harness.backends", "harness.quotes", "harness.background",
     "harness.segmentation", "harness.coverage", "harness.lexical", "harness.metrics", "harness.flags", "harness.report",
 }  # fmt: skip
 # Shared by every layer: records, errors, registries, text and file helpers, config, models.
