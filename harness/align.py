@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from harness.align_checks import apply_claim_checks, checks_from_config, explain_checks
 from harness.backends.base import PairScore, Verifier, VerifyPair
 from harness.claims import Checkability
 from harness.cache import Embedded, default_cache, encoder_model_id
@@ -460,9 +461,11 @@ def align_summary(
     lap("verify")
 
     verdicts, sentence_cache_hit = _claim_verdicts(episode, claims, hits, scores, query_matrix, config)
+    verdicts = apply_claim_checks(verdicts, checks_from_config(cfg), episode.transcript)  # harness/align_checks.py
     lap("evidence")
 
     unit_verdicts = _unit_verdicts(units, verdicts, checkability, config.thresholds)
+    unit_verdicts = explain_checks(unit_verdicts)
     truncated = episode.derived(
         ("encoder_truncated_windows", id(active_encoder)),
         lambda: count_encoder_truncations(active_encoder, [w.text for w in windows]),

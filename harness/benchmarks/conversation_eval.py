@@ -82,6 +82,7 @@ class Scored:
     page: str | None = None
     error_kind: str | None = None
     features: Mapping[str, float] | None = None
+    checks: tuple[str, ...] = ()
 
 
 def _claims_summary(claims: Sequence[WrittenClaim]) -> Any:
@@ -209,6 +210,7 @@ def score_benchmark(
                         flags=fired,
                         predicted_problem=_predicted(uv.label, fired),
                         features=_weakest(uv),
+                        checks=_checks(uv),
                     )
                 )
         for (_, page), labelled in sorted(ep_pages.items()):
@@ -236,6 +238,7 @@ def score_benchmark(
                     page=page,
                     error_kind=lu.error_kind,
                     features=_weakest(uv) if uv is not None else None,
+                    checks=_checks(uv) if uv is not None else (),
                 )
                 if lu.is_problem is not None:
                     unit_rows.append(row)
@@ -278,6 +281,11 @@ def _weakest(uv: Any) -> dict[str, float] | None:
         return None
     weakest = min(uv.claims, key=lambda v: v.score)
     return {k: float(v) for k, v in weakest.features.items()}
+
+
+def _checks(uv: Any) -> tuple[str, ...]:
+    """The claim checks (``harness.align_checks``) that fired on any claim of the unit."""
+    return tuple(sorted({k[len("check.") :] for v in uv.claims for k in v.features if k.startswith("check.")}))
 
 
 def _predicted(verdict: str, flags: Sequence[str]) -> bool:
@@ -405,6 +413,7 @@ def evaluate_conversation(
             "verdict": r.verdict,
             "score": round(r.score, 6),
             "flags": list(r.flags),
+            "checks": list(r.checks),
             "predicted_problem": r.predicted_problem,
         }
         for r in (*claims, *units)
