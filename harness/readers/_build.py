@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Any, Sequence
 from urllib.parse import parse_qs, urlparse
 
+from harness.errors import InputFileError
 from harness.text import parse_clock
 from harness.types import Chapter, Segment, TimestampBlock, Transcript
 
@@ -48,6 +49,25 @@ def timestamp_seconds(label: str, url: str | None) -> int | None:
                 return int(t)
     return seconds
 
+
+
+def block_seconds(path: str, line_no: int, label: str, url: str | None, previous: Any, warnings: list[str]) -> int:
+    """Seconds of the timestamp line ``[label](url)`` at ``line_no`` of ``path``
+    (``timestamp_seconds``), with a warning appended when it goes back in time from the
+    ``previous`` block (anything with ``start_s``, ``label`` and ``line_no``; ``None`` for the first).
+
+    Raises:
+        InputFileError: the line holds no readable time.
+    """
+    seconds = timestamp_seconds(label, url)
+    if seconds is None:
+        raise InputFileError(path, f"line {line_no}: cannot read timestamp {label!r}")
+    if previous is not None and seconds < previous.start_s:
+        warnings.append(
+            f"line {line_no}: timestamp {label} goes back in time "
+            f"(previous {previous.label} at line {previous.line_no}); times near it are approximate"
+        )
+    return seconds
 
 @dataclass
 class RawTurn:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from harness.errors import InputFileError
-from harness.readers._build import RawBlock, RawChapter, RawTurn, assemble, text_lines, timestamp_seconds
+from harness.readers._build import RawBlock, RawChapter, RawTurn, assemble, block_seconds, text_lines
 from harness.readers.base import TRANSCRIPT_READERS, register_sniffer
 from harness.types import Transcript
 
@@ -92,15 +92,7 @@ def read_markdown_blog(text: str, path: str, sha256: str) -> Transcript:
         if ts := _TIMESTAMP_LINE.match(stripped):
             close()
             label, url = ts.group(1), ts.group(2) or None
-            seconds = timestamp_seconds(label, url)
-            if seconds is None:
-                raise InputFileError(path, f"line {line.no}: cannot read timestamp {label!r}")
-            if blocks_raw and seconds < blocks_raw[-1].start_s:
-                prev = blocks_raw[-1]
-                warnings.append(
-                    f"line {line.no}: timestamp {label} goes back in time "
-                    f"(previous {prev.label} at line {prev.line_no}); times near it are approximate"
-                )
+            seconds = block_seconds(path, line.no, label, url, blocks_raw[-1] if blocks_raw else None, warnings)
             if url and video_url is None:
                 video_url = url.split("?")[0]
             blocks_raw.append(

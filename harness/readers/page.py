@@ -24,7 +24,7 @@ import re
 from dataclasses import replace
 
 from harness.errors import InputFileError
-from harness.readers._build import RawBlock, RawChapter, RawTurn, TextLine, assemble, text_lines, timestamp_seconds, video_base
+from harness.readers._build import RawBlock, RawChapter, RawTurn, TextLine, assemble, block_seconds, text_lines, video_base
 from harness.readers.base import TRANSCRIPT_READERS, register_sniffer
 from harness.readers.chapters import ChapterEntry, parse_chapter_line, place_chapters, with_chapters
 from harness.types import Transcript
@@ -153,15 +153,7 @@ def read_transcript_page(text: str, path: str, sha256: str) -> Transcript:
             close()
             m = stamped[ln.no]
             label, url = m.group("label"), m.group("url") or None
-            seconds = timestamp_seconds(label, url)
-            if seconds is None:
-                raise InputFileError(path, f"line {ln.no}: cannot read timestamp {label!r}")
-            if blocks and seconds < blocks[-1].start_s:
-                prev = blocks[-1]
-                warnings.append(
-                    f"line {ln.no}: timestamp {label} goes back in time "
-                    f"(previous {prev.label} at line {prev.line_no}); times near it are approximate"
-                )
+            seconds = block_seconds(path, ln.no, label, url, blocks[-1] if blocks else None, warnings)
             video_url = video_url or video_base(url)
             speaker = _speaker(m.group("speaker")) or last_speaker
             last_speaker = speaker
