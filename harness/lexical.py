@@ -22,7 +22,7 @@ transcript's conversation sentences (sponsor reads and non-content text left out
   sentences of each chapter), its best BERTScore recall against any chunk of the summary,
   averaged over key points: "how well are the episode's key sentences expressed in the summary".
 * BERTScore F1: the harmonic mean of that precision and recall. The model and layer are named
-  in every BERTScore note and in the run signature; ``coverage.lexical.bertscore_model_type``
+  in every BERTScore note and in the run signature; ``lexical.bertscore_model_type``
   takes a standard BERTScore model (``roberta-large``…) already in the Hugging Face cache.
 * With a human reference summary (``reference.path=FILE``): ROUGE-1/2/L/Lsum P/R/F and
   BERTScore P/R/F1 of the summary against it, the classic summarization setting
@@ -66,7 +66,7 @@ _TOKEN = re.compile(r"[^\W_]+")
 
 @dataclass(frozen=True)
 class LexicalConfig:
-    """The ``coverage.lexical`` settings (see ``configs/coverage/default.yaml``).
+    """The ``lexical`` settings (see ``configs/lexical/default.yaml``).
 
     Attributes:
         rouge_stemmer: Porter-stem ASCII words longer than 3 letters (as ``rouge_score``).
@@ -390,7 +390,7 @@ def bert_scorer(num_layers: int | None = 4, model_type: str | None = None) -> An
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise BackendUnavailableError(
             f"BERTScore model {model_type!r} cannot be loaded offline ({first}); download it once into the "
-            "Hugging Face cache, or leave coverage.lexical.bertscore_model_type null for the bundled MiniLM"
+            "Hugging Face cache, or leave lexical.bertscore_model_type null for the bundled MiniLM"
         ) from None
 
 
