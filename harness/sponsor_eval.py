@@ -48,7 +48,7 @@ SCHEMA_VERSION = 1
 MIN_COVER = 0.5
 POSITIONS = ("intro", "midroll", "outro")
 KINDS = ("read", "list")
-SPLITS = ("dev", "heldout")
+SPLITS = ("dev", "heldout", "test")
 
 Span = tuple[float, float]
 
@@ -81,7 +81,8 @@ class EpisodeAnnotation:
         episode_id: the corpus manifest's ``episode_id``.
         transcript: the transcript path relative to the shared data folder.
         transcript_sha256: sha256 of the transcript the spans were set on.
-        split: ``dev`` (may be used to tune the detector) or ``heldout`` (never used to tune).
+        split: ``dev`` or ``heldout`` (both used to tune the detector since 2026-12-07), or ``test``
+            (annotated blind to the detector; never used to tune).
         reads: the reads in time order, non-overlapping (may be empty).
         self_promo: ``(start_s, end_s)`` of the show's self-promotion passages, in time order,
             overlapping neither each other nor a read.

@@ -106,13 +106,17 @@ def test_report_and_markdown_carry_signature_and_splits() -> None:
     scores = [
         score_episode(episode([AnnotatedRead(0, 10, "A", "intro")]), [(0, 10)]),
         score_episode(episode(split="heldout", eid="ep-2"), [(3, 4)]),
+        score_episode(episode([AnnotatedRead(0, 10, "A", "outro")], split="test", eid="ep-3"), [(0, 4)]),
     ]
     report = build_report(scores, "a" * 64, "b" * 64)
+    assert list(report["totals"]) == ["all", "dev", "heldout", "test"]
     assert report["totals"]["dev"]["precision_s"] == 1.0
     assert report["totals"]["heldout"]["false_alarms"] == 1
+    assert (report["totals"]["test"]["recall_s"], report["totals"]["test"]["reads_found"]) == (0.4, 0)
+    assert report["totals"]["all"]["episodes"] == 3
     assert report["signature"]["string"].startswith("sponsor-eval|spans:aaaaaaaaaaaa|sponsors-config:bbbbbbbbbbbb|")
     md = render_markdown(report)
-    assert "| all (2) |" in md and "| heldout (1) |" in md and "0:00:03–0:00:04" in md
+    assert "| all (3) |" in md and "| heldout (1) |" in md and "| test (1) |" in md and "0:00:03–0:00:04" in md
 
 
 # ----------------------------------------------------------------------------------------------
@@ -161,7 +165,7 @@ def bad(**changes: object) -> dict:
         ("{not json", "line 1: not valid JSON"),
         ({k: v for k, v in GOOD.items() if k != "split"}, "missing ['split']"),
         (bad(extra=1), "unknown ['extra']"),
-        (bad(split="train"), "split must be one of dev, heldout"),
+        (bad(split="train"), "split must be one of dev, heldout, test"),
         (bad(transcript_sha256="ABC"), "64 lower-case hex"),
         (bad(read0_position="preroll"), "position must be one of intro, midroll, outro"),
         (bad(read0_kind="ad"), "kind must be one of read, list"),
@@ -214,12 +218,53 @@ def test_committed_file_is_valid_and_spread_over_the_years() -> None:
     rows = load_annotations(DEFAULT_SPANS)
     numbers = {int(r.episode_id.rsplit("-", 1)[1]): r for r in rows}
     assert len(rows) >= 30
-    assert {r.split for r in rows} == {"dev", "heldout"}
+    assert {r.split for r in rows} == {"dev", "heldout", "test"}
     assert len([n for n, r in numbers.items() if n < 50 and not r.reads]) >= 3  # early negatives
     assert min(n for n, r in numbers.items() if r.reads) < 100 and max(numbers) >= 300
     assert sum(len(r.reads) for r in rows) >= 50
     for r in rows:
         assert r.transcript.startswith("episodes/lexicap-corpus/transcripts/")
+
+
+#: The blind test split (issue #20): 22 episodes spread evenly over the corpus episodes that the
+#: dev/heldout halves leave out, annotated from the WebVTT files alone before anyone ran the
+#: detector on them (benchmarks/sponsors/README.md, Provenance).
+TEST_EPISODES = (1, 59, 61, 69, 78, 88, 98, 109, 119, 128, 140, 151, 161, 170, 181, 191, 202, 211, 213, 244, 292, 324)
+
+
+def test_committed_file_has_the_blind_test_split_after_the_tuning_halves() -> None:
+    rows = load_annotations(DEFAULT_SPANS)
+    assert len(rows) == 56
+    test = [r for r in rows if r.split == "test"]
+    # appended after the 34 dev/heldout rows, in episode-number order, none of them annotated twice
+    assert [r.episode_id for r in test] == [f"lex-fridman-{n}" for n in TEST_EPISODES]
+    assert rows[34:] == tuple(test)
+    assert [r.split for r in rows[:34]] == ["dev", "heldout"] * 17
+    # golden counts of what was annotated (README, Episodes)
+    assert sum(len(r.reads) for r in test) == 40
+    assert sum(len(r.self_promo) for r in test) == 31
+    kinds = sorted((read.position, read.kind) for r in test for read in r.reads)
+    assert kinds.count(("intro", "read")) == 12 and kinds.count(("intro", "list")) == 12
+    assert kinds.count(("outro", "read")) == 5 and kinds.count(("outro", "list")) == 11
+    assert [int(r.episode_id.rsplit("-", 1)[1]) for r in test if not r.reads] == [1, 213, 244, 292, 324]
+    assert all(r.annotator_note for r in test)
+    for r in test:
+        assert r.transcript.startswith("episodes/lexicap-corpus/transcripts/")
+        # the transcript path and sha are the corpus manifest's (the manifest path is relative to the corpus)
+        number = int(r.episode_id.rsplit("-", 1)[1])
+        assert r.transcript.rsplit("/", 1)[1].startswith(f"{number}-")
+
+
+@pytest.mark.shared
+@needs_corpus
+def test_test_split_transcripts_are_the_annotated_files() -> None:
+    manifest = {json.loads(line)["episode_id"]: json.loads(line) for line in (CORPUS / "manifest.jsonl").open()}
+    for r in load_annotations(DEFAULT_SPANS):
+        if r.split != "test":
+            continue
+        entry = manifest[r.episode_id]
+        assert r.transcript == f"episodes/lexicap-corpus/{entry['transcript']}"
+        assert sha256_file(SHARED / r.transcript) == r.transcript_sha256 == entry["transcript_sha256"], r.episode_id
 
 
 def test_sponsor_config_file_is_what_the_pipeline_composes() -> None:
