@@ -203,3 +203,49 @@ def test_committed_benchmark_against_shared_files():
     bench = load_benchmark()  # re-extracts every unit and checks its sha1
     assert check_sources(bench) == []
     assert all(u.text for u in bench.units)
+
+
+# ---- the #94 reference pages (bundled in references/, so checked without the shared folder) ----
+
+REFERENCE_UNITS = {  # page: (units, labels), hand-labelled blind from the transcript (README provenance)
+    "summify": (92, {"not_checkable": 29, "background": 6, "supported": 50, "partially_supported": 7}),
+    "tldr_qa": (77, {"not_checkable": 39, "supported": 27, "partially_supported": 9, "contradicted": 1, "ad": 1}),
+    "wiki": (35, {"not_checkable": 13, "background": 2, "supported": 19, "partially_supported": 1}),
+}
+
+
+def test_reference_pages_labelled_whole_and_matched_to_pipeline_units():
+    from collections import Counter
+
+    from harness.benchmarks.conversation import load_episodes, load_units
+    from harness.benchmarks.conversation_eval import match_units
+    from harness.formats import FormatOptions, load_summary
+
+    root = PROJECT / "benchmarks" / "conversation"
+    episodes = {e.episode_id: e for e in load_episodes(root / "episodes.jsonl")}
+    # check_text: every span re-extracted from the bundled page and its sha1 compared
+    units_94 = load_units(root / "units_lex-fridman-94.jsonl", episodes, check_text=True)
+    pages = summary_pages(units_94)
+    assert sorted(p for _, p in pages) == [f"project:references/lex-fridman-94/summaries/{n}.md" for n in REFERENCE_UNITS]
+    for name, (n_units, labels) in REFERENCE_UNITS.items():
+        rel = f"references/lex-fridman-94/summaries/{name}.md"
+        units = pages[("lex-fridman-94", f"project:{rel}")]
+        assert (len(units), dict(Counter(u.label for u in units))) == (n_units, labels), name
+        assert [u.unit_index for u in units] == list(range(n_units))
+        lines = (PROJECT / rel).read_text(encoding="utf-8").split("\n")
+        # every non-empty line of the page is labelled
+        assert {u.line for u in units} == {i for i, ln in enumerate(lines, 1) if ln.strip()}
+        # the units are the harness's own: each checkable unit falls on its own pipeline content unit
+        summary = load_summary(str(PROJECT / rel), name, FormatOptions(split="sentence"))
+        matched = match_units(units, summary, lines)
+        checkable = [u for u in units if u.label != "not_checkable"]
+        assert all(matched[u.unit_index] for u in checkable), name
+        assert len({matched[u.unit_index] for u in checkable}) == len(checkable)
+        by_id = {su.unit_id: su for su in summary.units}
+        assert not any(by_id[matched[u.unit_index]].boilerplate for u in checkable)
+        # a problem unit names the moment that decides it; a clear-cut one its error kind
+        for u in units:
+            if u.is_problem:
+                assert u.moments and u.reason, (name, u.unit_index)
+            if u.label in ("contradicted", "ad"):
+                assert u.error_kind is not None, (name, u.unit_index)
