@@ -56,7 +56,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from harness.errors import ConfigError
 from harness.text import content_words, split_sentences
-from harness.types import Segment, SponsorSegment, Transcript
+from harness.types import Segment, SponsorPart, SponsorSegment, Transcript
 
 KINDS = ("sponsor", "offer", "self_promo", "announcement", "pointer")
 #: Cue kinds that can open a span.
@@ -496,11 +496,13 @@ def _accept(span: _Span, position: str, cfg: SponsorConfig) -> bool:
 
 @dataclass
 class _Found:
-    """An accepted span as a range of sentence indices in its run, with its signal names."""
+    """An accepted span as a range of sentence indices in its run, with its signal names and the
+    ranges ``(first, last)`` of its read sentences (the rest is attached self-promotion)."""
 
     first: int
     last: int
     names: set[str]
+    reads: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _attach_self_promo(run: list[_Sentence], found: list[_Found]) -> None:
@@ -522,9 +524,29 @@ def _merge(found: list[_Found], *, touching: bool) -> list[_Found]:
         if merged and f.first <= merged[-1].last + (1 if touching else 0):
             merged[-1].last = max(merged[-1].last, f.last)
             merged[-1].names |= f.names
+            merged[-1].reads += f.reads
         else:
             merged.append(f)
     return merged
+
+
+def _parts(run: list[_Sentence], found: _Found, transcript: Transcript) -> tuple[SponsorPart, ...]:
+    """The read and self-promotion stretches of an accepted span: a sentence is ``read`` when it
+    lies in one of the span's read ranges, else it is attached self-promotion."""
+    kinds = [
+        "read" if any(a <= i <= b for a, b in found.reads) else "self_promo"
+        for i in range(found.first, found.last + 1)
+    ]
+    parts: list[SponsorPart] = []
+    i = 0
+    while i < len(kinds):
+        j = i
+        while j + 1 < len(kinds) and kinds[j + 1] == kinds[i]:
+            j += 1
+        start, end = run[found.first + i].start, run[found.first + j].end
+        parts.append(SponsorPart(kinds[i], start, end, transcript.time_at(start), transcript.time_at(end)))
+        i = j + 1
+    return tuple(parts)
 
 
 def detect_sponsors(transcript: Transcript, cfg: SponsorConfig) -> tuple[SponsorSegment, ...]:
@@ -551,7 +573,8 @@ def detect_sponsors(transcript: Transcript, cfg: SponsorConfig) -> tuple[Sponsor
                 if rule.extend_back:
                     _extend_back(run, span, rule.max_gap_sentences, cfg)
                 names = {n for _, _, ns in span.members for n in ns} | {f"position:{position}"}
-                accepted.append(_Found(span.members[0][0], span.members[-1][0], names))
+                first, last = span.members[0][0], span.members[-1][0]
+                accepted.append(_Found(first, last, names, [(first, last)]))
         if cfg.attach_self_promo:
             _attach_self_promo(run, accepted)
         accepted = _merge(accepted, touching=cfg.attach_self_promo)
@@ -570,6 +593,7 @@ def detect_sponsors(transcript: Transcript, cfg: SponsorConfig) -> tuple[Sponsor
                     segment_indices=segs,
                     rules=tuple(sorted(f.names)),
                     text=transcript.text[start:end],
+                    parts=_parts(run, f, transcript),
                 )
             )
     return tuple(found)

@@ -285,6 +285,26 @@ def test_self_promotion_next_to_a_read_joins_it_and_one_sentence_away_does_not(c
     assert texts(detect_sponsors(adjacent, sponsor_config_from_mapping(reads_only))) == [read]
 
 
+def part_texts(t, span) -> list[tuple[str, str]]:
+    return [(p.kind, t.text[p.char_start : p.char_end]) for p in span.parts]
+
+
+def test_segment_parts_say_which_sentences_are_read_and_which_self_promotion(cfg, raw_cfg):
+    read = "This show is presented by Zorblex. Use code HARBOUR at zorblex.com slash harbour."
+    other = "This show is also sponsored by Brightmoss. Go to brightmoss.com slash sea."
+    t = show(f"Welcome. {SELF_PROMO} {read} {SELF_PROMO} {other} And now, here's my conversation with Ines.")
+    (span,) = detect_sponsors(t, cfg)
+    assert part_texts(t, span) == [("self_promo", SELF_PROMO), ("read", read), ("self_promo", SELF_PROMO), ("read", other)]
+    assert [p.kind for p in span.read_parts] == ["read", "read"]
+    assert span.parts[0].char_start == span.char_start and span.parts[-1].char_end == span.char_end
+    assert all(a.char_end < b.char_start for a, b in zip(span.parts, span.parts[1:]))
+    # without attached self-promotion every segment is one read part
+    reads_only = copy.deepcopy(raw_cfg)
+    reads_only["self_promo"]["attach_adjacent"] = False
+    spans = detect_sponsors(t, sponsor_config_from_mapping(reads_only))
+    assert [part_texts(t, sp) for sp in spans] == [[("read", read)], [("read", other)]]
+
+
 def test_mid_roll_joke_in_the_sponsor_formula_is_not_a_read(cfg):
     # the sponsor formula about the can on the table: no offer, so not a mid-roll read
     t = show("Welcome to Harbour Talk.", middle="This hour is brought to you by tasty Fizzco soda, right here on my desk. Fizzco is warm now.")
