@@ -320,3 +320,108 @@ def test_mid_roll_plug_takes_in_the_product_talk_before_its_code(cfg):
     (span,) = detect_sponsors(t, cfg)
     assert span.text == plug
     assert position(span) == "mid_roll"
+
+
+# ----------------------------------------------------------------------------------------------
+# Outro lists, offers without a cue word, and plugs inside the conversation (tuned on the
+# annotated Lexicap episodes; the texts here are invented)
+# ----------------------------------------------------------------------------------------------
+
+CLOSING = " And now, let me leave you with a line from Ada. The sea is wide."
+
+
+def test_outro_list_of_one_sponsor_per_sentence_after_thank_you_to_our_sponsors(cfg, raw_cfg):
+    read = (
+        "Thanks for listening to my talk with Ines, and thank you to our sponsors. Zorblex, the sock "
+        "maker whose socks I wear on every dive. Quillfeather, pens that write under water. "
+        "Brightmoss, lamps for long nights at sea. And Tidepool, the app I use to read the tides. "
+        "Please check out these sponsors in the description to get a discount."
+    )
+    t = show("Welcome to Harbour Talk.", read + CLOSING, turns=60)
+    (span,) = detect_sponsors(t, cfg)
+    assert span.text == read
+    assert "sponsor_list_ahead" in span.rules
+    # without the rule that a sentence ending in "thank you to our sponsors." announces a list,
+    # the four names are too long a gap: only the thanks remains
+    without = copy.deepcopy(raw_cfg)
+    without["rules"] = [r for r in without["rules"] if r["name"] != "sponsor_list_ahead"]
+    (short,) = detect_sponsors(t, sponsor_config_from_mapping(without))
+    assert short.text.endswith("thank you to our sponsors.")
+
+
+def test_outro_thanks_heard_with_a_leading_a(cfg):
+    # Whisper heard "And thank you to…" as "A thank you to…"
+    read = "A thank you to Zorblex, Quillfeather and Brightmoss. Check them out in the description to support this podcast."
+    t = show("Welcome to Harbour Talk.", "Thanks for listening to my talk with Ines. " + read + CLOSING)
+    assert texts(detect_sponsors(t, cfg)) == [read]
+
+
+def test_offer_of_a_sum_without_a_unit_ends_the_read_before_the_self_promotion(cfg):
+    read = (
+        "Thanks for listening, and thank you to our presenting sponsor, Zorbpay. Download it and use "
+        "code HARBOUR. You'll get $10, and $10 will go to a sailing school for children."
+    )
+    t = show("Welcome to Harbour Talk.", f"{read} {SELF_PROMO}{CLOSING}")
+    (span,) = detect_sponsors(t, cfg)
+    assert span.text == f"{read} {SELF_PROMO}"
+    assert "discount" in span.rules
+    assert part_texts(t, span) == [("read", read), ("self_promo", SELF_PROMO)]
+
+
+def vtt_of(tmp_path, sentences: list[str], name: str = "plug.vtt"):
+    """A caption file without speakers, one sentence per 5-second cue."""
+    def clock(s: int) -> str:
+        return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000"
+
+    path = tmp_path / name
+    path.write_text(
+        "WEBVTT\n\n" + "\n".join(f"{clock(i * 5)} --> {clock(i * 5 + 5)}\n{s}\n" for i, s in enumerate(sentences)),
+        encoding="utf-8",
+    )
+    return load_transcript(path, "auto")
+
+
+PLUG = [
+    "By the way, I wear Zorbwear socks on every dive.",
+    "Use code KELP20.",
+    "If you go to zorbwear.com, use promo code KELP20.",
+    "Yeah.",
+    "What is it?",
+    "What's the website?",
+    "Zorbwear.com.",
+    "Zorbwear.com, promo code KELP20.",
+    "They keep your feet dry for a whole week.",
+    "The wool comes from old fishing nets in the north.",
+    "The heel is knitted twice over by a machine.",
+    "And they smell of nothing at all, even after a month.",
+    "That's promo code KELP20.",
+]
+
+
+def test_plug_in_a_caption_conversation_is_one_mid_roll_read(cfg, tmp_path):
+    # early in a long episode, but after "here's my conversation with": a mid-roll, so the
+    # product talk before the code is taken in (it names the sponsor), the backchannel does not
+    # count in the gap, and the repeated code bridges the product talk
+    talk = [f"We talked about tides, harbours and the boats that use them, part {i} of many." for i in range(300)]
+    t = vtt_of(
+        tmp_path,
+        ["Welcome to Harbour Talk, with Ines.", "And now, here's my conversation with Ines."]
+        + talk[:5]
+        + PLUG
+        + ["Anyway, the harbour froze that winter.", "Nobody could sail for months."]
+        + talk[5:],
+    )
+    (span,) = detect_sponsors(t, cfg)
+    assert " ".join(span.text.split()) == " ".join(PLUG)
+    assert position(span) == "mid_roll"
+    assert span.start_s == 35.0 and span.end_s == 100.0
+
+
+def test_a_short_promo_code_is_no_sponsor_name(cfg, tmp_path):
+    # "use code ZED" does not make every later "Zed" a sponsor mention (the host's first name)
+    t = show(
+        "Welcome to Harbour Talk. This show is sponsored by Zorblex. Use code ZED at zorblex.com slash zed. "
+        "Zed here, as always. Zed likes the sea.",
+    )
+    (span,) = detect_sponsors(t, cfg)
+    assert span.text == "This show is sponsored by Zorblex. Use code ZED at zorblex.com slash zed."
