@@ -425,3 +425,33 @@ def test_a_short_promo_code_is_no_sponsor_name(cfg, tmp_path):
     )
     (span,) = detect_sponsors(t, cfg)
     assert span.text == "This show is sponsored by Zorblex. Use code ZED at zorblex.com slash zed."
+
+
+def test_let_me_leave_you_without_with_still_ends_the_read(cfg):
+    # "And now let me leave you some words from Ada": the quotation is no part of the read, even
+    # when one of its sentences shares words (the guest's name) with the thanks
+    read = "Thanks for listening to my talk with Ines Farrow, and thank you to Zorblex and Brightmoss. Check them out in the description to support this podcast."
+    outro = f"{read} And now let me leave you some words from Ines Farrow herself. The sea is wide. Ines Farrow said it twice."
+    t = show("Welcome to Harbour Talk.", outro, turns=60)
+    assert texts(detect_sponsors(t, cfg)) == [read]
+
+
+def test_one_sentence_plug_with_an_address_for_the_show_is_a_mid_roll_read(cfg):
+    # an address with a path ("zorblex.com slash ines") is ad copy on its own; a bare domain
+    # named in conversation ("go to inesfarrow.com") is not
+    plug = "The sponsor of your show and mine, zorblex.com slash ines."
+    t = show("Welcome to Harbour Talk.", middle=f"We went down at dawn. {plug} Anyway, the harbour froze that winter.")
+    (span,) = detect_sponsors(t, cfg)
+    assert span.text == plug and position(span) == "mid_roll"
+    bare = show("Welcome to Harbour Talk.", middle="We went down at dawn. My charts are all online, go to inesfarrow.com if you like. Anyway, the harbour froze.")
+    assert detect_sponsors(bare, cfg) == ()
+
+
+def test_a_company_site_named_in_conversation_is_not_a_mid_roll_read(cfg):
+    # "go to x.com" and the company named again, with no code, path or sponsor cue: a story
+    middle = (
+        "If we go to seashanty.com and that whole era of songs, what do you make of it? "
+        "Well, seashanty was the first site to sing them online. I founded seashanty in a shed, "
+        "and seashanty grew fast."
+    )
+    assert detect_sponsors(show("Welcome to Harbour Talk.", middle=middle), cfg) == ()
