@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 
 import pytest
 from omegaconf import OmegaConf
@@ -455,3 +456,27 @@ def test_a_company_site_named_in_conversation_is_not_a_mid_roll_read(cfg):
         "and seashanty grew fast."
     )
     assert detect_sponsors(show("Welcome to Harbour Talk.", middle=middle), cfg) == ()
+
+
+def test_their_links_are_in_the_description_closes_the_intro_list(cfg):
+    read = "To support this podcast, please check out our sponsors, Zorblex, Quillfeather and Brightmoss. Their links are in the description."
+    t = show(f"Welcome to Harbour Talk. {read} This is Harbour Talk, and here is my conversation with Ines.")
+    assert texts(detect_sponsors(t, cfg)) == [read]
+
+
+def test_report_json_records_the_parts_of_each_sponsor_segment(cfg):
+    from harness.report.records import transcript_record
+
+    read = "This show is presented by Zorblex. Use code HARBOUR at zorblex.com slash harbour."
+    t = show(f"Welcome. {read} {SELF_PROMO} And now, here's my conversation with Ines.")
+    t = replace(t, sponsor_segments=detect_sponsors(t, cfg))
+    (record,) = transcript_record(t)["sponsor_segments"]
+    assert [p["kind"] for p in record["parts"]] == ["read", "self_promo"]
+    read_part, promo = record["parts"]
+    assert t.text[read_part["char_start"] : read_part["char_end"]] == read
+    assert t.text[promo["char_start"] : promo["char_end"]] == SELF_PROMO
+    assert set(read_part) == {"kind", "start_s", "end_s", "start", "end", "char_start", "char_end"}
+    # a segment built without parts (older callers) is one read part
+    bare = replace(t.sponsor_segments[0], parts=())
+    (record,) = transcript_record(replace(t, sponsor_segments=(bare,)))["sponsor_segments"]
+    assert [(p["kind"], p["char_start"], p["char_end"]) for p in record["parts"]] == [("read", bare.char_start, bare.char_end)]
