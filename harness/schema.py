@@ -108,6 +108,8 @@ class SponsorBrands:
     weight: Any = _required()
     max_words: int = _required()
     stop_words: List[str] = _required()
+    code_cue: str = _required()
+    code_min_chars: int = _required()
 
 
 @dataclass
@@ -127,6 +129,7 @@ class SponsorStyle:
 class SponsorPosition:
     intro_fraction: float = _required()
     outro_fraction: float = _required()
+    conversation_starts: List[str] = _required()
     # each position may set its own min_score, max_gap_sentences, require_kinds, extend_back
     intro: Dict[str, Any] = _required()
     mid_roll: Dict[str, Any] = _required()
@@ -167,6 +170,7 @@ class SponsorsConfig:
     style: SponsorStyle = _required()
     position: SponsorPosition = _required()
     max_gap_sentences: int = _required()
+    short_sentence_words: int = _required()
     announcement: SponsorAnnouncement = _required()
     bridge: SponsorBridge = _required()
     accept: SponsorAccept = _required()

@@ -6,17 +6,19 @@ This module loads and validates that file, runs only the transcript reader and
 ``harness.sponsors.detect_sponsors`` on each episode (no models), and scores the detected
 segments two ways:
 
-* **in seconds**: precision = seconds of detected segments inside annotated reads / seconds
-  detected; recall = seconds of annotated reads inside detected segments / seconds annotated
+* **in seconds**: precision = seconds of detected read parts inside annotated reads / seconds
+  detected; recall = seconds of annotated reads inside detected read parts / seconds annotated
   (both on the union of spans, summed over episodes);
-* **per read**: a read is *found* when at least ``MIN_COVER`` of it is covered by detected
-  segments; a detected segment is a *false alarm* when less than ``MIN_COVER`` of it overlaps
+* **per read**: a read is *found* when at least ``MIN_COVER`` of it is covered by detected read
+  parts; a detected read part is a *false alarm* when less than ``MIN_COVER`` of it overlaps
   annotated reads.
 
-The detector is built to find podcast self-promotion too ("subscribe…", "support it on
-Patreon…"), which is not a sponsor read. The file marks those passages (``self_promo``) so that
-precision and false alarms are also reported with them allowed (``*_with_promo``): the gap
-between the two figures is what the definitions disagree on, the rest is detection error.
+A detected segment is the promotional block: its sponsor-read parts and the show's
+self-promotion attached to them ("subscribe…", "support it on Patreon…";
+``SponsorSegment.parts``). Reads are scored on the read parts only. The file also marks the
+show's self-promotion (``self_promo``): the self-promotion parts are scored against it (precision
+and recall in seconds), and whole segments against reads and self-promotion together
+(``*_with_promo``).
 
 ``python -m harness sponsor-eval`` writes ``results/sponsors/sponsor_eval.json`` and ``.md``.
 """
@@ -41,7 +43,7 @@ DEFAULT_SPANS = PROJECT_ROOT / "benchmarks" / "sponsors" / "spans.jsonl"
 DEFAULT_SHARED = PROJECT_ROOT.parent / "shared"
 DEFAULT_OUT = PROJECT_ROOT / "results" / "sponsors"
 DEFAULT_SPONSOR_CONFIG = PROJECT_ROOT / "configs" / "sponsors" / "default.yaml"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: reads scored on the segments' read parts; self-promotion scored apart
 
 #: Share of a read that detected segments must cover for the read to count as found, and share
 #: of a detected segment that must lie inside reads for it not to be a false alarm (issue #20).
@@ -99,26 +101,54 @@ class EpisodeAnnotation:
 
 
 @dataclass(frozen=True)
+class DetectedSegment:
+    """One detected sponsor segment as the scorer sees it.
+
+    Attributes:
+        start_s: start of the segment.
+        end_s: end of the segment.
+        reads: ``(start_s, end_s)`` of its sponsor-read parts.
+        self_promo: ``(start_s, end_s)`` of its attached self-promotion parts.
+    """
+
+    start_s: float
+    end_s: float
+    reads: tuple[Span, ...]
+    self_promo: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
 class EpisodeScore:
-    """Detected segments against the annotated reads of one episode.
+    """Detected segments against the annotated reads and self-promotion of one episode.
+
+    Reads are scored on the segments' read parts; the self-promotion attached to them is scored
+    against the annotated ``self_promo`` spans; whole segments (reads and self-promotion) against
+    both together (``*_with_promo``).
 
     Attributes:
         episode_id: the episode.
         split: its split.
         annotated_s: seconds inside annotated reads (union).
-        detected_s: seconds inside detected segments (union).
+        detected_s: seconds inside detected read parts (union).
         overlap_s: seconds inside both.
-        overlap_with_promo_s: seconds of detected segments inside reads or self-promotion.
         reads: number of annotated reads.
-        reads_found: reads at least ``MIN_COVER`` covered by detected segments.
-        segments: number of detected segments.
-        false_alarms: detected segments less than ``MIN_COVER`` inside reads.
-        false_alarms_with_promo: detected segments less than ``MIN_COVER`` inside reads and
+        reads_found: reads at least ``MIN_COVER`` covered by detected read parts.
+        read_parts: number of detected read parts.
+        false_alarms: read parts less than ``MIN_COVER`` inside annotated reads.
+        promo_annotated_s: seconds inside annotated self-promotion (union).
+        promo_detected_s: seconds inside detected self-promotion parts (union).
+        promo_overlap_s: seconds inside both.
+        segments: number of detected segments (a segment holds one or more read parts and the
+            self-promotion attached to them).
+        segment_s: seconds inside detected segments (union).
+        overlap_with_promo_s: seconds of detected segments inside reads or self-promotion.
+        false_alarms_with_promo: segments less than ``MIN_COVER`` inside reads and
             self-promotion together.
         read_results: ``(position, kind, found)`` per read, in order.
         missed: ``(start_s, end_s, position)`` of each read not found.
-        false_alarm_spans: ``(start_s, end_s)`` of each false alarm.
-        detected: ``(start_s, end_s)`` of every detected segment.
+        false_alarm_spans: ``(start_s, end_s)`` of each false-alarm read part.
+        detected: ``(start_s, end_s)`` of every detected read part.
+        detected_promo: ``(start_s, end_s)`` of every detected self-promotion part.
     """
 
     episode_id: str
@@ -126,16 +156,22 @@ class EpisodeScore:
     annotated_s: float
     detected_s: float
     overlap_s: float
-    overlap_with_promo_s: float
     reads: int
     reads_found: int
-    segments: int
+    read_parts: int
     false_alarms: int
+    promo_annotated_s: float
+    promo_detected_s: float
+    promo_overlap_s: float
+    segments: int
+    segment_s: float
+    overlap_with_promo_s: float
     false_alarms_with_promo: int
     read_results: tuple[tuple[str, str, bool], ...] = ()
     missed: tuple[tuple[float, float, str], ...] = ()
     false_alarm_spans: tuple[Span, ...] = ()
     detected: tuple[Span, ...] = ()
+    detected_promo: tuple[Span, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,15 +180,23 @@ class Totals:
 
     Attributes:
         episodes: episodes summed.
-        annotated_s, detected_s, overlap_s: seconds, summed.
-        precision_s: ``overlap_s / detected_s``.
+        annotated_s, detected_s, overlap_s: read seconds, summed.
+        precision_s: ``overlap_s / detected_s`` (read parts against reads).
         recall_s: ``overlap_s / annotated_s``.
         reads, reads_found: annotated reads and those found.
         read_recall: ``reads_found / reads``.
-        segments, false_alarms: detected segments and false alarms.
-        segment_precision: ``(segments - false_alarms) / segments``.
-        precision_with_promo_s, false_alarms_with_promo, segment_precision_with_promo: the same
-            with self-promotion counted as a right detection.
+        read_parts, false_alarms: detected read parts and false alarms among them.
+        read_part_precision: ``(read_parts - false_alarms) / read_parts``.
+        promo_annotated_s, promo_detected_s, promo_overlap_s: self-promotion seconds, summed.
+        promo_precision_s: ``promo_overlap_s / promo_detected_s``.
+        promo_recall_s: ``promo_overlap_s / promo_annotated_s`` (self-promotion is only ever
+            detected next to a read, so the show's promotion elsewhere counts as missed).
+        segments, segment_s: whole detected segments and their seconds.
+        precision_with_promo_s: seconds of whole segments inside reads or self-promotion /
+            ``segment_s``.
+        false_alarms_with_promo: segments less than ``MIN_COVER`` inside reads and
+            self-promotion together.
+        segment_precision_with_promo: ``(segments - false_alarms_with_promo) / segments``.
         read_recall_by: ``{"kind:read": (found, total), "position:intro": …}``.
     """
 
@@ -165,9 +209,16 @@ class Totals:
     reads: int
     reads_found: int
     read_recall: float | None
-    segments: int
+    read_parts: int
     false_alarms: int
-    segment_precision: float | None
+    read_part_precision: float | None
+    promo_annotated_s: float
+    promo_detected_s: float
+    promo_overlap_s: float
+    promo_precision_s: float | None
+    promo_recall_s: float | None
+    segments: int
+    segment_s: float
     precision_with_promo_s: float | None
     false_alarms_with_promo: int
     segment_precision_with_promo: float | None
@@ -210,35 +261,55 @@ def covered_share(span: Span, others: Iterable[Span]) -> float:
     return overlap_length(span, others) / (end - start)
 
 
-def score_episode(annotation: EpisodeAnnotation, detected: Sequence[Span]) -> EpisodeScore:
-    """Score the detected segments of one episode against its annotated reads."""
+def _as_segment(d: Span | DetectedSegment) -> DetectedSegment:
+    if isinstance(d, DetectedSegment):
+        return d
+    start, end = float(d[0]), float(d[1])
+    return DetectedSegment(start, end, ((start, end),))
+
+
+def score_episode(annotation: EpisodeAnnotation, detected: Sequence[Span | DetectedSegment]) -> EpisodeScore:
+    """Score the detected segments of one episode against its annotated reads and self-promotion.
+
+    A plain ``(start_s, end_s)`` in ``detected`` is a segment that is all read.
+    """
+    segments = [_as_segment(d) for d in detected]
     reads = [(r.start_s, r.end_s) for r in annotation.reads]
-    detected = [(float(s), float(e)) for s, e in detected]
-    allowed = reads + list(annotation.self_promo)
+    promo = list(annotation.self_promo)
+    allowed = reads + promo
+    parts = [(float(s), float(e)) for seg in segments for s, e in seg.reads]
+    promo_parts = [(float(s), float(e)) for seg in segments for s, e in seg.self_promo]
+    whole = [(seg.start_s, seg.end_s) for seg in segments]
     gold = merge_spans(reads)
-    pred = merge_spans(detected)
+    pred = merge_spans(parts)
     overlap = sum(overlap_length(p, gold) for p in pred)
-    overlap_promo = sum(overlap_length(p, allowed) for p in pred)
-    found = [covered_share((r.start_s, r.end_s), detected) >= MIN_COVER for r in annotation.reads]
+    promo_pred = merge_spans(promo_parts)
+    found = [covered_share((r.start_s, r.end_s), parts) >= MIN_COVER for r in annotation.reads]
     missed = tuple((r.start_s, r.end_s, r.position) for r, ok in zip(annotation.reads, found) if not ok)
-    false = tuple(d for d in detected if covered_share(d, reads) < MIN_COVER)
-    false_promo = [d for d in detected if covered_share(d, allowed) < MIN_COVER]
+    false = tuple(d for d in parts if covered_share(d, reads) < MIN_COVER)
+    false_promo = [d for d in whole if covered_share(d, allowed) < MIN_COVER]
     return EpisodeScore(
         episode_id=annotation.episode_id,
         split=annotation.split,
         annotated_s=round(total_length(gold), 3),
         detected_s=round(total_length(pred), 3),
         overlap_s=round(overlap, 3),
-        overlap_with_promo_s=round(overlap_promo, 3),
         reads=len(reads),
         reads_found=len(reads) - len(missed),
-        segments=len(detected),
+        read_parts=len(parts),
         false_alarms=len(false),
+        promo_annotated_s=round(total_length(promo), 3),
+        promo_detected_s=round(total_length(promo_pred), 3),
+        promo_overlap_s=round(sum(overlap_length(p, promo) for p in promo_pred), 3),
+        segments=len(segments),
+        segment_s=round(total_length(whole), 3),
+        overlap_with_promo_s=round(sum(overlap_length(p, allowed) for p in merge_spans(whole)), 3),
         false_alarms_with_promo=len(false_promo),
         read_results=tuple((r.position, r.kind, ok) for r, ok in zip(annotation.reads, found)),
         missed=missed,
         false_alarm_spans=false,
-        detected=tuple(detected),
+        detected=tuple(parts),
+        detected_promo=tuple(promo_parts),
     )
 
 
@@ -248,14 +319,10 @@ def _ratio(num: float, den: float) -> float | None:
 
 def totals(scores: Sequence[EpisodeScore]) -> Totals:
     """Sum episode scores into precision and recall, in seconds and per read."""
-    annotated = sum(s.annotated_s for s in scores)
-    detected = sum(s.detected_s for s in scores)
-    overlap = sum(s.overlap_s for s in scores)
-    reads = sum(s.reads for s in scores)
-    found = sum(s.reads_found for s in scores)
-    segments = sum(s.segments for s in scores)
-    false = sum(s.false_alarms for s in scores)
-    false_promo = sum(s.false_alarms_with_promo for s in scores)
+
+    def total(key: str) -> float:
+        return sum(getattr(s, key) for s in scores)
+
     by: dict[str, list[int]] = {}
     for s in scores:
         for position, kind, ok in s.read_results:
@@ -263,20 +330,29 @@ def totals(scores: Sequence[EpisodeScore]) -> Totals:
                 by.setdefault(key, [0, 0])
                 by[key][0] += int(ok)
                 by[key][1] += 1
+    parts, false = int(total("read_parts")), int(total("false_alarms"))
+    segments, false_promo = int(total("segments")), int(total("false_alarms_with_promo"))
     return Totals(
         episodes=len(scores),
-        annotated_s=round(annotated, 3),
-        detected_s=round(detected, 3),
-        overlap_s=round(overlap, 3),
-        precision_s=_ratio(overlap, detected),
-        recall_s=_ratio(overlap, annotated),
-        reads=reads,
-        reads_found=found,
-        read_recall=_ratio(found, reads),
-        segments=segments,
+        annotated_s=round(total("annotated_s"), 3),
+        detected_s=round(total("detected_s"), 3),
+        overlap_s=round(total("overlap_s"), 3),
+        precision_s=_ratio(total("overlap_s"), total("detected_s")),
+        recall_s=_ratio(total("overlap_s"), total("annotated_s")),
+        reads=int(total("reads")),
+        reads_found=int(total("reads_found")),
+        read_recall=_ratio(total("reads_found"), total("reads")),
+        read_parts=parts,
         false_alarms=false,
-        segment_precision=_ratio(segments - false, segments),
-        precision_with_promo_s=_ratio(sum(s.overlap_with_promo_s for s in scores), detected),
+        read_part_precision=_ratio(parts - false, parts),
+        promo_annotated_s=round(total("promo_annotated_s"), 3),
+        promo_detected_s=round(total("promo_detected_s"), 3),
+        promo_overlap_s=round(total("promo_overlap_s"), 3),
+        promo_precision_s=_ratio(total("promo_overlap_s"), total("promo_detected_s")),
+        promo_recall_s=_ratio(total("promo_overlap_s"), total("promo_annotated_s")),
+        segments=segments,
+        segment_s=round(total("segment_s"), 3),
+        precision_with_promo_s=_ratio(total("overlap_with_promo_s"), total("segment_s")),
         false_alarms_with_promo=false_promo,
         segment_precision_with_promo=_ratio(segments - false_promo, segments),
         read_recall_by={k: (v[0], v[1]) for k, v in sorted(by.items())},
@@ -409,15 +485,25 @@ def load_sponsor_config(path: str | Path = DEFAULT_SPONSOR_CONFIG) -> dict[str, 
     return OmegaConf.to_container(OmegaConf.load(str(path)), resolve=True)  # type: ignore[return-value]
 
 
-def detect_spans(transcript_path: str | Path, sponsor_cfg: Mapping[str, Any]) -> list[Span]:
-    """Detected sponsor segments of a WebVTT transcript as ``(start_s, end_s)``, exactly as the run
-    pipeline builds them (reader, then ``mark_sponsors``), with no other stage."""
+def detect_spans(transcript_path: str | Path, sponsor_cfg: Mapping[str, Any]) -> list[DetectedSegment]:
+    """Detected sponsor segments of a WebVTT transcript, with their read and self-promotion
+    parts, exactly as the run pipeline builds them (reader, then ``mark_sponsors``), with no other
+    stage. Segments or parts without times are left out."""
     from harness.sponsors import detect_sponsors, sponsor_config_from_mapping
     from harness.transcript import load_transcript
 
+    def span(x: Any) -> Span:
+        return (round(float(x.start_s), 2), round(float(x.end_s), 2))
+
+    def timed(xs: Iterable[Any]) -> list[Any]:
+        return [x for x in xs if x.start_s is not None and x.end_s is not None]
+
     transcript = load_transcript(str(transcript_path), "webvtt")
-    segments = detect_sponsors(transcript, sponsor_config_from_mapping(sponsor_cfg))
-    return [(round(float(s.start_s), 2), round(float(s.end_s), 2)) for s in segments if s.start_s is not None and s.end_s is not None]
+    out = []
+    for seg in timed(detect_sponsors(transcript, sponsor_config_from_mapping(sponsor_cfg))):
+        promo = tuple(span(p) for p in timed(seg.parts) if p.kind == "self_promo")
+        out.append(DetectedSegment(*span(seg), tuple(span(p) for p in timed(seg.read_parts)), promo))
+    return out
 
 
 def evaluate(
@@ -469,17 +555,21 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         "",
         f"`{report['signature']['string']}`",
         "",
-        "Seconds: union of spans per episode, summed. A read is found when >= 50% of it is covered; a",
-        "detected segment is a false alarm when < 50% of it lies inside reads (or, in the last two",
-        "columns, inside reads and the show's self-promotion).",
+        "Seconds: union of spans per episode, summed. Reads are scored on the read parts of the detected",
+        "segments: a read is found when >= 50% of it is covered; a read part is a false alarm when < 50%",
+        "of it lies inside reads. The self-promotion parts (attached to reads) are scored against the",
+        "annotated self-promotion; the last two columns score whole segments (read and self-promotion",
+        "parts) against reads and self-promotion together.",
         "",
-        "| episodes | annotated s | detected s | precision (s) | recall (s) | reads found | false alarms / segments | precision (s), self-promo allowed | false alarms, self-promo allowed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| episodes | annotated s | detected s | precision (s) | recall (s) | reads found | false alarms / read parts "
+        "| self-promo precision (s) | self-promo recall (s) | segment precision (s), self-promo allowed | false alarms / segments, self-promo allowed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, t in report["totals"].items():
         lines.append(
             f"| {name} ({t['episodes']}) | {t['annotated_s']:.1f} | {t['detected_s']:.1f} | {_fmt(t['precision_s'])} | "
-            f"{_fmt(t['recall_s'])} | {t['reads_found']}/{t['reads']} | {t['false_alarms']}/{t['segments']} | "
+            f"{_fmt(t['recall_s'])} | {t['reads_found']}/{t['reads']} | {t['false_alarms']}/{t['read_parts']} | "
+            f"{_fmt(t['promo_precision_s'])} | {_fmt(t['promo_recall_s'])} | "
             f"{_fmt(t['precision_with_promo_s'])} | {t['false_alarms_with_promo']}/{t['segments']} |"
         )
     by = report["totals"]["all"]["read_recall_by"]
@@ -487,15 +577,16 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     lines += [f"| {key} | {found}/{total} |" for key, (found, total) in by.items()]
     lines += [
         "",
-        "| episode | split | annotated s | detected s | overlap s | reads found | false alarms | missed reads | false-alarm segments |",
-        "|---|---|---:|---:|---:|---:|---:|---|---|",
+        "| episode | split | annotated s | detected s | overlap s | reads found | false alarms | self-promo annotated s | self-promo detected s | self-promo overlap s | missed reads | false-alarm read parts |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for e in report["episodes"]:
         missed = ", ".join(f"{p} {format_clock(s, always_hours=True)}–{format_clock(t, always_hours=True)}" for s, t, p in e["missed"]) or "–"
         false = ", ".join(f"{format_clock(s, always_hours=True)}–{format_clock(t, always_hours=True)}" for s, t in e["false_alarm_spans"]) or "–"
         lines.append(
             f"| {e['episode_id']} | {e['split']} | {e['annotated_s']:.1f} | {e['detected_s']:.1f} | {e['overlap_s']:.1f} | "
-            f"{e['reads_found']}/{e['reads']} | {e['false_alarms']}/{e['segments']} | {missed} | {false} |"
+            f"{e['reads_found']}/{e['reads']} | {e['false_alarms']}/{e['read_parts']} | {e['promo_annotated_s']:.1f} | "
+            f"{e['promo_detected_s']:.1f} | {e['promo_overlap_s']:.1f} | {missed} | {false} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -528,7 +619,9 @@ def main(argv: list[str] | None = None) -> int:
     t = report["totals"]["all"]
     print(
         f"{t['episodes']} episodes: precision {_fmt(t['precision_s'])} recall {_fmt(t['recall_s'])} (seconds); "
-        f"reads found {t['reads_found']}/{t['reads']}; false alarms {t['false_alarms']}/{t['segments']}; "
-        f"with self-promotion allowed: precision {_fmt(t['precision_with_promo_s'])}, false alarms {t['false_alarms_with_promo']} -> {out}"
+        f"reads found {t['reads_found']}/{t['reads']}; false alarms {t['false_alarms']}/{t['read_parts']} read parts; "
+        f"self-promotion precision {_fmt(t['promo_precision_s'])} recall {_fmt(t['promo_recall_s'])}; "
+        f"whole segments with self-promotion allowed: precision {_fmt(t['precision_with_promo_s'])}, "
+        f"false alarms {t['false_alarms_with_promo']}/{t['segments']} -> {out}"
     )
     return 0

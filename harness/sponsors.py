@@ -3,24 +3,29 @@
 Nothing here knows a brand. Everything comes from the ``sponsors`` config group
 (``configs/sponsors/default.yaml``); the signals are:
 
-* **Cue phrases** (``rules``): named regular expressions of one of five kinds — ``sponsor``
+* **Cue phrases** (``rules``): named regular expressions of one of six kinds — ``sponsor``
   ("brought to you by", "this episode is sponsored by", "thank you to our sponsors", "first
   sponsor is"), ``offer`` ("use code", "go to X dot com slash Y", "free trial", "20 percent off",
   "download the app"), ``announcement`` ("quick summary of the ads", "quick mention of our
   sponsors", "a few minutes of ads", "after this short break"), ``pointer`` ("check them out in
-  the description", "click the sponsor links"), and ``self_promo`` ("subscribe on…", "support it
-  on Patreon", "review it with five stars"). Each has a weight.
+  the description", "click the sponsor links"), ``product`` ("glad to promote the product": it
+  extends an open span, never opens one) and ``self_promo`` ("subscribe on…", "support it on
+  Patreon", "review it with five stars"). Each has a weight.
 * **Sponsor names** (``brands``): the names that follow a sponsor cue ("presented by Acme Bank",
   "two sponsors: Zorblex and Quill", "thank you to Zorblex and Quill") and vanity domains
   ("zorblex dot com") are collected for the transcript; a later sentence that names one is a weak
   hit, and a cue sentence that names a sponsor already in an open span may close a longer gap
-  (``bridge``): the "once again, go to zorblex.com" that ends a long read.
+  (``bridge``): the "once again, go to zorblex.com" that ends a long read. Promo codes ("use code
+  KELP20") are names for the bridge only: "that's promo code KELP20" after a minute of product
+  talk closes the gap, but a sentence naming a code is no weak hit (codes are often the show's
+  name).
 * **Similarity to the ad read**: a sentence next to a span that shares ``cohesion.min_shared_words``
   content words with the span's cue sentences (the ad's product talk), or that has
   ``style.min_features`` features of ad copy (second person, an imperative opening, money, a
   web address, superlatives), is a weak hit.
 * **Position**: the conversation is split into ``intro``, ``mid_roll`` and ``outro`` by the share
-  of its text before a span; each position has its own score threshold, may set its own sentence
+  of its text before a span, and a span after the first ``conversation_starts`` formula ("here's
+  my conversation with") is no intro; each position has its own score threshold, may set its own sentence
   gap (else ``max_gap_sentences``) and its own required cue kinds: a mid-roll needs an offer, so a
   joke in the sponsor formula or a company named in a story is not an ad.
 * **Announcements** open an ad block: for ``announcement.max_sentences`` sentences after one, the
@@ -33,7 +38,9 @@ or outro: "thanks for listening", "if you enjoy", "and now let me leave you"), s
 without punctuation run a whole outro into one "sentence". They are chained inside runs of
 consecutive turns by one speaker: a span opens on a ``sponsor``, ``offer`` or ``announcement``
 cue (never on a weak hit, a pointer or self-promotion), takes in every hit while the gap between
-hits stays within the limit, and is trimmed to its first and last hit. A sentence of
+hits stays within the limit (sentences of fewer than ``short_sentence_words`` words, the
+backchannel of captions without speakers, do not count in it), and is trimmed to its first and
+last hit. A sentence of
 self-promotion alone ends the open span: the show's "subscribe, review, support it on Patreon"
 is not an ad read. A span becomes a sponsor segment when its score (the sum of the weights of the
 distinct rules that fired) reaches its position's ``min_score`` and it holds a cue of a kind in
@@ -45,7 +52,8 @@ the description" is not an ad read.
 With ``self_promo.attach_adjacent``, the self-promotion sentences right before or right after a
 segment (no other sentence between) become part of it, and segments that then touch are merged:
 a segment is the promotional block a summary should not draw on. Self-promotion a sentence or
-more away from a read stays out.
+more away from a read stays out. Each segment records its ``parts`` (``SponsorPart``): the
+stretches of read sentences and of attached self-promotion, so a consumer can tell them apart.
 """
 
 from __future__ import annotations
@@ -56,7 +64,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from harness.errors import ConfigError
 from harness.text import content_words, split_sentences
-from harness.types import Segment, SponsorSegment, Transcript
+from harness.types import Segment, SponsorPart, SponsorSegment, Transcript
 
 KINDS = ("sponsor", "offer", "self_promo", "announcement", "pointer")
 #: Cue kinds that can open a span.
@@ -107,6 +115,9 @@ class SponsorConfig:
     brand_weight: float = 1.0
     brand_max_words: int = 4
     brand_stop_words: frozenset[str] = frozenset()
+    code_cue: re.Pattern[str] | None = None
+    code_min_chars: int = 6
+    short_sentence_words: int = 0
     bridge_max_gap: int = 0
     cohesion_min_shared: int = 2
     cohesion_weight: float = 0.5
@@ -115,6 +126,7 @@ class SponsorConfig:
     style_weight: float = 0.5
     intro_fraction: float = 0.1
     outro_fraction: float = 0.1
+    conversation_starts: tuple[re.Pattern[str], ...] = ()
     positions: Mapping[str, PositionRule] = field(
         default_factory=lambda: {p: PositionRule(1.0, 3) for p in POSITIONS}
     )
@@ -225,6 +237,9 @@ def sponsor_config_from_mapping(cfg: Mapping) -> SponsorConfig:
         brand_weight=_number(brands, "weight", 1.0, "sponsors.brands"),
         brand_max_words=int(_number(brands, "max_words", 4, "sponsors.brands", low=1)),
         brand_stop_words=frozenset(str(w).lower() for w in brands.get("stop_words") or []),
+        code_cue=_compile(brands["code_cue"], "sponsors.brands.code_cue") if brands.get("code_cue") else None,
+        code_min_chars=int(_number(brands, "code_min_chars", 6, "sponsors.brands", low=1)),
+        short_sentence_words=int(_number(cfg, "short_sentence_words", 0, "sponsors")),
         bridge_max_gap=int(_number(bridge, "max_gap_sentences", 0, "sponsors.bridge")),
         cohesion_min_shared=int(_number(cohesion, "min_shared_words", 2, "sponsors.cohesion", low=1)),
         cohesion_weight=_number(cohesion, "weight", 0.5, "sponsors.cohesion"),
@@ -233,6 +248,7 @@ def sponsor_config_from_mapping(cfg: Mapping) -> SponsorConfig:
         style_weight=_number(style, "weight", 0.5, "sponsors.style"),
         intro_fraction=intro,
         outro_fraction=outro,
+        conversation_starts=tuple(_compile(p, "sponsors.position.conversation_starts") for p in position.get("conversation_starts") or []),
         positions=positions,
         announcement_max_sentences=int(_number(announcement, "max_sentences", 40, "sponsors.announcement")),
         announcement_max_gap=int(_number(announcement, "max_gap_sentences", 8, "sponsors.announcement")),
@@ -260,6 +276,7 @@ class _Sentence:
     style: int = 0
     brands: frozenset[str] = frozenset()
     brand_hit: bool = False
+    short: bool = False
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -302,10 +319,14 @@ def _names_after(text: str, cfg: SponsorConfig) -> list[str]:
     return names
 
 
-def _brands(sentences: Sequence[_Sentence], cfg: SponsorConfig) -> dict[str, tuple[re.Pattern[str], set[int]]]:
+def _brands(sentences: Sequence[_Sentence], cfg: SponsorConfig) -> dict[str, tuple[re.Pattern[str], set[int], bool]]:
     """The sponsor names the transcript announces (see module docstring), lower-cased, each with
-    the pattern that finds it and the indices (in ``sentences``) of the sentences it came from."""
+    the pattern that finds it, the indices (in ``sentences``) of the sentences it came from, and
+    whether it is only a promo code (``brands.code_cue``: it lets a repeated code bridge a gap,
+    but a sentence naming it is no weak hit, since codes are often the show's or host's name)."""
     found: dict[str, set[int]] = {}
+    codes: set[str] = set()
+    real: set[str] = set()
     for i, s in enumerate(sentences):
         if not s.kinds & {"sponsor", "offer"}:
             continue
@@ -318,10 +339,17 @@ def _brands(sentences: Sequence[_Sentence], cfg: SponsorConfig) -> dict[str, tup
                 name = m.group(1) if m.groups() else m.group(0)
                 if name and name.lower() not in cfg.brand_stop_words and len(name) > 2:
                     names.add(name.lower())
+        if cfg.code_cue is not None:
+            for m in cfg.code_cue.finditer(s.text):
+                code = re.match(r"[A-Za-z0-9][\w-]*", s.text[m.end() :])
+                if code and len(code.group(0)) >= cfg.code_min_chars and code.group(0).lower() not in cfg.brand_stop_words:
+                    codes.add(code.group(0).lower())
+                    found.setdefault(code.group(0).lower(), set()).add(i)
         for name in names:
             found.setdefault(name, set()).add(i)
+        real |= names
     return {
-        b: (re.compile(r"(?<!\w)" + re.escape(b) + r"(?!\w)", re.IGNORECASE), sources)
+        b: (re.compile(r"(?<!\w)" + re.escape(b) + r"(?!\w)", re.IGNORECASE), sources, b in codes - real)
         for b, sources in sorted(found.items())
     }
 
@@ -355,6 +383,7 @@ def _sentences(segments: Sequence[Segment], cfg: SponsorConfig) -> list[_Sentenc
                     is_end=any(p.search(text) for p in cfg.end_rules),
                     words=frozenset(content_words(text, letters_only=True, min_chars=3)),
                     style=sum(1 for _, p in cfg.style_features if p.search(text)),
+                    short=len(text.split()) < cfg.short_sentence_words,
                 )
             )
     return out
@@ -393,10 +422,12 @@ class _Span:
         return self.members[-1][1]
 
 
-def _position(start: int, end: int, bounds: tuple[int, int], cfg: SponsorConfig) -> str:
-    lo, hi = bounds
+def _position(start: int, end: int, bounds: tuple[int, int, int], cfg: SponsorConfig) -> str:
+    """``intro``, ``mid_roll`` or ``outro``; ``bounds`` is the conversation's first and last
+    offset and the offset where it starts (``conversation_starts``; no intro span after it)."""
+    lo, hi, starts = bounds
     size = max(1, hi - lo)
-    if (start - lo) / size < cfg.intro_fraction:
+    if (start - lo) / size < cfg.intro_fraction and start < starts:
         return "intro"
     if (end - lo) / size > 1 - cfg.outro_fraction:
         return "outro"
@@ -413,6 +444,11 @@ def _weak(s: _Sentence, span: _Span, cfg: SponsorConfig) -> list[str]:
     return weak
 
 
+def _gap(run: list[_Sentence], last_hit: int, i: int) -> int:
+    """Sentences between two hits, short ones (backchannel: "Yeah.", "What is it?") not counted."""
+    return sum(1 for s in run[last_hit + 1 : i] if not s.short)
+
+
 def _extend_back(run: list[_Sentence], span: _Span, limit: int, cfg: SponsorConfig) -> None:
     """Prepend the weak hits before the span's first member, while gaps stay within ``limit``."""
     i = span.members[0][0] - 1
@@ -425,12 +461,12 @@ def _extend_back(run: list[_Sentence], span: _Span, limit: int, cfg: SponsorConf
         if weak:
             span.members.insert(0, (i, s, tuple(weak)))
             gap = 0
-        else:
+        elif not s.short:
             gap += 1
         i -= 1
 
 
-def _chain(run: list[_Sentence], bounds: tuple[int, int], cfg: SponsorConfig) -> Iterable[_Span]:
+def _chain(run: list[_Sentence], bounds: tuple[int, int, int], cfg: SponsorConfig) -> Iterable[_Span]:
     span: _Span | None = None
     last_hit = -1
     announced_until = -1
@@ -460,7 +496,7 @@ def _chain(run: list[_Sentence], bounds: tuple[int, int], cfg: SponsorConfig) ->
                 limit = max(limit, cfg.announcement_max_gap)
             if s.opens and s.brands & span.brands:
                 limit = max(limit, cfg.bridge_max_gap)
-            if i - last_hit - 1 > limit:
+            if _gap(run, last_hit, i) > limit:
                 yield span
                 span = None
         if span is None:
@@ -496,11 +532,13 @@ def _accept(span: _Span, position: str, cfg: SponsorConfig) -> bool:
 
 @dataclass
 class _Found:
-    """An accepted span as a range of sentence indices in its run, with its signal names."""
+    """An accepted span as a range of sentence indices in its run, with its signal names and the
+    ranges ``(first, last)`` of its read sentences (the rest is attached self-promotion)."""
 
     first: int
     last: int
     names: set[str]
+    reads: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _attach_self_promo(run: list[_Sentence], found: list[_Found]) -> None:
@@ -522,9 +560,29 @@ def _merge(found: list[_Found], *, touching: bool) -> list[_Found]:
         if merged and f.first <= merged[-1].last + (1 if touching else 0):
             merged[-1].last = max(merged[-1].last, f.last)
             merged[-1].names |= f.names
+            merged[-1].reads += f.reads
         else:
             merged.append(f)
     return merged
+
+
+def _parts(run: list[_Sentence], found: _Found, transcript: Transcript) -> tuple[SponsorPart, ...]:
+    """The read and self-promotion stretches of an accepted span: a sentence is ``read`` when it
+    lies in one of the span's read ranges, else it is attached self-promotion."""
+    kinds = [
+        "read" if any(a <= i <= b for a, b in found.reads) else "self_promo"
+        for i in range(found.first, found.last + 1)
+    ]
+    parts: list[SponsorPart] = []
+    i = 0
+    while i < len(kinds):
+        j = i
+        while j + 1 < len(kinds) and kinds[j + 1] == kinds[i]:
+            j += 1
+        start, end = run[found.first + i].start, run[found.first + j].end
+        parts.append(SponsorPart(kinds[i], start, end, transcript.time_at(start), transcript.time_at(end)))
+        i = j + 1
+    return tuple(parts)
 
 
 def detect_sponsors(transcript: Transcript, cfg: SponsorConfig) -> tuple[SponsorSegment, ...]:
@@ -532,15 +590,20 @@ def detect_sponsors(transcript: Transcript, cfg: SponsorConfig) -> tuple[Sponsor
     content = transcript.content_segments
     if not content:
         return ()
-    bounds = (content[0].char_start, content[-1].char_end)
     runs = [_sentences(run, cfg) for run in _runs(transcript, cfg)]
     flat = [s for run in runs for s in run]
+    lo, hi = content[0].char_start, content[-1].char_end
+    intro_end = lo + cfg.intro_fraction * max(1, hi - lo)
+    starts = next(
+        (s.end for s in flat if s.start < intro_end and any(p.search(s.text) for p in cfg.conversation_starts)), hi
+    )
+    bounds = (lo, hi, starts)
     brands = _brands(flat, cfg)
     for i, s in enumerate(flat):
-        named = [(b, sources) for b, (p, sources) in brands.items() if p.search(s.text)]
-        s.brands = frozenset(b for b, _ in named)
+        named = [(b, sources, code) for b, (p, sources, code) in brands.items() if p.search(s.text)]
+        s.brands = frozenset(b for b, _, _ in named)
         # the sentence that announces a name does not count as naming a sponsor announced elsewhere
-        s.brand_hit = any(sources - {i} for _, sources in named)
+        s.brand_hit = any(sources - {i} for _, sources, code in named if not code)
     found: list[SponsorSegment] = []
     for run in runs:
         accepted = []
@@ -551,7 +614,8 @@ def detect_sponsors(transcript: Transcript, cfg: SponsorConfig) -> tuple[Sponsor
                 if rule.extend_back:
                     _extend_back(run, span, rule.max_gap_sentences, cfg)
                 names = {n for _, _, ns in span.members for n in ns} | {f"position:{position}"}
-                accepted.append(_Found(span.members[0][0], span.members[-1][0], names))
+                first, last = span.members[0][0], span.members[-1][0]
+                accepted.append(_Found(first, last, names, [(first, last)]))
         if cfg.attach_self_promo:
             _attach_self_promo(run, accepted)
         accepted = _merge(accepted, touching=cfg.attach_self_promo)
@@ -570,6 +634,7 @@ def detect_sponsors(transcript: Transcript, cfg: SponsorConfig) -> tuple[Sponsor
                     segment_indices=segs,
                     rules=tuple(sorted(f.names)),
                     text=transcript.text[start:end],
+                    parts=_parts(run, f, transcript),
                 )
             )
     return tuple(found)

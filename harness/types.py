@@ -179,9 +179,35 @@ class Segment:
     is_content: bool = True
 
 
+#: Kinds of the parts of a sponsor segment: a sponsor read, or the show's self-promotion attached
+#: to it (``sponsors.self_promo.attach_adjacent``).
+SPONSOR_PART_KINDS = ("read", "self_promo")
+
+
+@dataclass(frozen=True)
+class SponsorPart:
+    """One stretch of consecutive sentences of a sponsor segment, all of one kind.
+
+    Attributes:
+        kind: ``read`` (sponsor-read sentences: ad copy, a sponsor list, its pointer) or
+            ``self_promo`` (the show promoting itself: subscribe, review, Patreon), one of
+            ``SPONSOR_PART_KINDS``.
+        char_start: offset of the part's first sentence in ``Transcript.text``.
+        char_end: offset just past its last sentence.
+        start_s: estimated start time (interpolated like the segment's).
+        end_s: estimated end time.
+    """
+
+    kind: str
+    char_start: int
+    char_end: int
+    start_s: float | None
+    end_s: float | None
+
+
 @dataclass(frozen=True)
 class SponsorSegment:
-    """A sponsor read or podcast self-promotion found in the transcript.
+    """A sponsor read, with the show's self-promotion attached to it, found in the transcript.
 
     Attributes:
         index: 0-based position among the sponsor segments.
@@ -194,6 +220,9 @@ class SponsorSegment:
         segment_indices: the speaker turns the span overlaps.
         rules: names of the detection rules that fired inside the span, sorted.
         text: the span's text.
+        parts: the segment's sponsor-read and self-promotion stretches, in order, covering its
+            sentences (the text between two parts is white space); empty when the segment was
+            built without them, and then the whole segment counts as read (``read_parts``).
     """
 
     index: int
@@ -205,6 +234,14 @@ class SponsorSegment:
     segment_indices: tuple[int, ...]
     rules: tuple[str, ...]
     text: str
+    parts: tuple[SponsorPart, ...] = ()
+
+    @property
+    def read_parts(self) -> tuple[SponsorPart, ...]:
+        """The parts that are sponsor reads (the whole segment when ``parts`` is empty)."""
+        if not self.parts:
+            return (SponsorPart("read", self.char_start, self.char_end, self.start_s, self.end_s),)
+        return tuple(p for p in self.parts if p.kind == "read")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from harness.errors import InputFileError
 from harness.sponsor_eval import (
     DEFAULT_SPANS,
     AnnotatedRead,
+    DetectedSegment,
     EpisodeAnnotation,
     build_report,
     covered_share,
@@ -70,9 +71,37 @@ def test_score_episode_golden() -> None:
     assert t.precision_s == pytest.approx(round(8 / 26, 4))
     assert t.recall_s == 0.4
     assert t.read_recall == 0.5
-    assert t.segment_precision == 0.5
+    assert t.read_part_precision == 0.5
     assert t.precision_with_promo_s == pytest.approx(round(16 / 26, 4))
     assert t.read_recall_by == {"kind:list": (0, 1), "kind:read": (1, 1), "position:intro": (1, 1), "position:outro": (0, 1)}
+
+
+def test_reads_are_scored_on_read_parts_and_self_promotion_apart() -> None:
+    # one segment 10-40 s: read 10-20, attached self-promotion 20-30, read 30-40; annotated:
+    # reads 10-20 and 30-38, self-promotion 20-28 and 50-60 (the latter never detected)
+    reads = [AnnotatedRead(10, 20, "Acme", "intro"), AnnotatedRead(30, 38, "Zorb", "intro")]
+    segment = DetectedSegment(10, 40, ((10, 20), (30, 40)), ((20, 30),))
+    score = score_episode(episode(reads, promo=[(20, 28), (50, 60)]), [segment])
+    assert (score.annotated_s, score.detected_s, score.overlap_s) == (18.0, 20.0, 18.0)
+    assert (score.read_parts, score.false_alarms, score.reads_found) == (2, 0, 2)
+    assert (score.promo_annotated_s, score.promo_detected_s, score.promo_overlap_s) == (18.0, 10.0, 8.0)
+    # the whole segment against reads and self-promotion together: 26 of its 30 s
+    assert (score.segments, score.segment_s, score.overlap_with_promo_s, score.false_alarms_with_promo) == (1, 30.0, 26.0, 0)
+    assert score.detected == ((10.0, 20.0), (30.0, 40.0)) and score.detected_promo == ((20.0, 30.0),)
+    t = totals([score])
+    assert (t.precision_s, t.recall_s) == (0.9, 1.0)
+    assert (t.promo_precision_s, t.promo_recall_s) == (0.8, round(8 / 18, 4))
+    assert t.precision_with_promo_s == round(26 / 30, 4)
+    # a plain (start_s, end_s) is a segment that is all read
+    plain = score_episode(episode(reads, promo=[(20, 28), (50, 60)]), [(10, 40)])
+    assert (plain.detected_s, plain.overlap_s, plain.promo_detected_s, plain.segment_s) == (30.0, 18.0, 0.0, 30.0)
+
+
+def test_a_read_part_of_self_promotion_only_is_a_false_alarm_but_not_with_promo_allowed() -> None:
+    reads = [AnnotatedRead(0, 10, "Acme", "intro")]
+    score = score_episode(episode(reads, promo=[(50, 60)]), [(0, 10), (50, 60)])
+    assert (score.false_alarms, score.false_alarms_with_promo) == (1, 0)
+    assert score.false_alarm_spans == ((50.0, 60.0),)
 
 
 def test_read_found_at_exactly_half_and_missed_just_below() -> None:
@@ -97,7 +126,7 @@ def test_totals_sum_seconds_not_episode_means() -> None:
 
 def test_totals_with_nothing_to_divide_by_are_none() -> None:
     t = totals([score_episode(episode(), [])])
-    assert (t.precision_s, t.recall_s, t.read_recall, t.segment_precision) == (None, None, None, None)
+    assert (t.precision_s, t.recall_s, t.read_recall, t.read_part_precision) == (None, None, None, None)
     t = totals([score_episode(episode(), [(0, 5)])])
     assert t.precision_s == 0.0 and t.false_alarms == 1 and t.recall_s is None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 
 import pytest
 from omegaconf import OmegaConf
@@ -285,6 +286,26 @@ def test_self_promotion_next_to_a_read_joins_it_and_one_sentence_away_does_not(c
     assert texts(detect_sponsors(adjacent, sponsor_config_from_mapping(reads_only))) == [read]
 
 
+def part_texts(t, span) -> list[tuple[str, str]]:
+    return [(p.kind, t.text[p.char_start : p.char_end]) for p in span.parts]
+
+
+def test_segment_parts_say_which_sentences_are_read_and_which_self_promotion(cfg, raw_cfg):
+    read = "This show is presented by Zorblex. Use code HARBOUR at zorblex.com slash harbour."
+    other = "This show is also sponsored by Brightmoss. Go to brightmoss.com slash sea."
+    t = show(f"Welcome. {SELF_PROMO} {read} {SELF_PROMO} {other} And now, here's my conversation with Ines.")
+    (span,) = detect_sponsors(t, cfg)
+    assert part_texts(t, span) == [("self_promo", SELF_PROMO), ("read", read), ("self_promo", SELF_PROMO), ("read", other)]
+    assert [p.kind for p in span.read_parts] == ["read", "read"]
+    assert span.parts[0].char_start == span.char_start and span.parts[-1].char_end == span.char_end
+    assert all(a.char_end < b.char_start for a, b in zip(span.parts, span.parts[1:]))
+    # without attached self-promotion every segment is one read part
+    reads_only = copy.deepcopy(raw_cfg)
+    reads_only["self_promo"]["attach_adjacent"] = False
+    spans = detect_sponsors(t, sponsor_config_from_mapping(reads_only))
+    assert [part_texts(t, sp) for sp in spans] == [[("read", read)], [("read", other)]]
+
+
 def test_mid_roll_joke_in_the_sponsor_formula_is_not_a_read(cfg):
     # the sponsor formula about the can on the table: no offer, so not a mid-roll read
     t = show("Welcome to Harbour Talk.", middle="This hour is brought to you by tasty Fizzco soda, right here on my desk. Fizzco is warm now.")
@@ -300,3 +321,162 @@ def test_mid_roll_plug_takes_in_the_product_talk_before_its_code(cfg):
     (span,) = detect_sponsors(t, cfg)
     assert span.text == plug
     assert position(span) == "mid_roll"
+
+
+# ----------------------------------------------------------------------------------------------
+# Outro lists, offers without a cue word, and plugs inside the conversation (tuned on the
+# annotated Lexicap episodes; the texts here are invented)
+# ----------------------------------------------------------------------------------------------
+
+CLOSING = " And now, let me leave you with a line from Ada. The sea is wide."
+
+
+def test_outro_list_of_one_sponsor_per_sentence_after_thank_you_to_our_sponsors(cfg, raw_cfg):
+    read = (
+        "Thanks for listening to my talk with Ines, and thank you to our sponsors. Zorblex, the sock "
+        "maker whose socks I wear on every dive. Quillfeather, pens that write under water. "
+        "Brightmoss, lamps for long nights at sea. And Tidepool, the app I use to read the tides. "
+        "Please check out these sponsors in the description to get a discount."
+    )
+    t = show("Welcome to Harbour Talk.", read + CLOSING, turns=60)
+    (span,) = detect_sponsors(t, cfg)
+    assert span.text == read
+    assert "sponsor_list_ahead" in span.rules
+    # without the rule that a sentence ending in "thank you to our sponsors." announces a list,
+    # the four names are too long a gap: only the thanks remains
+    without = copy.deepcopy(raw_cfg)
+    without["rules"] = [r for r in without["rules"] if r["name"] != "sponsor_list_ahead"]
+    (short,) = detect_sponsors(t, sponsor_config_from_mapping(without))
+    assert short.text.endswith("thank you to our sponsors.")
+
+
+def test_outro_thanks_heard_with_a_leading_a(cfg):
+    # Whisper heard "And thank you to…" as "A thank you to…"
+    read = "A thank you to Zorblex, Quillfeather and Brightmoss. Check them out in the description to support this podcast."
+    t = show("Welcome to Harbour Talk.", "Thanks for listening to my talk with Ines. " + read + CLOSING)
+    assert texts(detect_sponsors(t, cfg)) == [read]
+
+
+def test_offer_of_a_sum_without_a_unit_ends_the_read_before_the_self_promotion(cfg):
+    read = (
+        "Thanks for listening, and thank you to our presenting sponsor, Zorbpay. Download it and use "
+        "code HARBOUR. You'll get $10, and $10 will go to a sailing school for children."
+    )
+    t = show("Welcome to Harbour Talk.", f"{read} {SELF_PROMO}{CLOSING}")
+    (span,) = detect_sponsors(t, cfg)
+    assert span.text == f"{read} {SELF_PROMO}"
+    assert "discount" in span.rules
+    assert part_texts(t, span) == [("read", read), ("self_promo", SELF_PROMO)]
+
+
+def vtt_of(tmp_path, sentences: list[str], name: str = "plug.vtt"):
+    """A caption file without speakers, one sentence per 5-second cue."""
+    def clock(s: int) -> str:
+        return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000"
+
+    path = tmp_path / name
+    path.write_text(
+        "WEBVTT\n\n" + "\n".join(f"{clock(i * 5)} --> {clock(i * 5 + 5)}\n{s}\n" for i, s in enumerate(sentences)),
+        encoding="utf-8",
+    )
+    return load_transcript(path, "auto")
+
+
+PLUG = [
+    "By the way, I wear Zorbwear socks on every dive.",
+    "Use code KELP20.",
+    "If you go to zorbwear.com, use promo code KELP20.",
+    "Yeah.",
+    "What is it?",
+    "What's the website?",
+    "Zorbwear.com.",
+    "Zorbwear.com, promo code KELP20.",
+    "They keep your feet dry for a whole week.",
+    "The wool comes from old fishing nets in the north.",
+    "The heel is knitted twice over by a machine.",
+    "And they smell of nothing at all, even after a month.",
+    "That's promo code KELP20.",
+]
+
+
+def test_plug_in_a_caption_conversation_is_one_mid_roll_read(cfg, tmp_path):
+    # early in a long episode, but after "here's my conversation with": a mid-roll, so the
+    # product talk before the code is taken in (it names the sponsor), the backchannel does not
+    # count in the gap, and the repeated code bridges the product talk
+    talk = [f"We talked about tides, harbours and the boats that use them, part {i} of many." for i in range(300)]
+    t = vtt_of(
+        tmp_path,
+        ["Welcome to Harbour Talk, with Ines.", "And now, here's my conversation with Ines."]
+        + talk[:5]
+        + PLUG
+        + ["Anyway, the harbour froze that winter.", "Nobody could sail for months."]
+        + talk[5:],
+    )
+    (span,) = detect_sponsors(t, cfg)
+    assert " ".join(span.text.split()) == " ".join(PLUG)
+    assert position(span) == "mid_roll"
+    assert span.start_s == 35.0 and span.end_s == 100.0
+
+
+def test_a_short_promo_code_is_no_sponsor_name(cfg, tmp_path):
+    # "use code ZED" does not make every later "Zed" a sponsor mention (the host's first name)
+    t = show(
+        "Welcome to Harbour Talk. This show is sponsored by Zorblex. Use code ZED at zorblex.com slash zed. "
+        "Zed here, as always. Zed likes the sea.",
+    )
+    (span,) = detect_sponsors(t, cfg)
+    assert span.text == "This show is sponsored by Zorblex. Use code ZED at zorblex.com slash zed."
+
+
+def test_let_me_leave_you_without_with_still_ends_the_read(cfg):
+    # "And now let me leave you some words from Ada": the quotation is no part of the read, even
+    # when one of its sentences shares words (the guest's name) with the thanks
+    read = "Thanks for listening to my talk with Ines Farrow, and thank you to Zorblex and Brightmoss. Check them out in the description to support this podcast."
+    outro = f"{read} And now let me leave you some words from Ines Farrow herself. The sea is wide. Ines Farrow said it twice."
+    t = show("Welcome to Harbour Talk.", outro, turns=60)
+    assert texts(detect_sponsors(t, cfg)) == [read]
+
+
+def test_one_sentence_plug_with_an_address_for_the_show_is_a_mid_roll_read(cfg):
+    # an address with a path ("zorblex.com slash ines") is ad copy on its own; a bare domain
+    # named in conversation ("go to inesfarrow.com") is not
+    plug = "The sponsor of your show and mine, zorblex.com slash ines."
+    t = show("Welcome to Harbour Talk.", middle=f"We went down at dawn. {plug} Anyway, the harbour froze that winter.")
+    (span,) = detect_sponsors(t, cfg)
+    assert span.text == plug and position(span) == "mid_roll"
+    bare = show("Welcome to Harbour Talk.", middle="We went down at dawn. My charts are all online, go to inesfarrow.com if you like. Anyway, the harbour froze.")
+    assert detect_sponsors(bare, cfg) == ()
+
+
+def test_a_company_site_named_in_conversation_is_not_a_mid_roll_read(cfg):
+    # "go to x.com" and the company named again, with no code, path or sponsor cue: a story
+    middle = (
+        "If we go to seashanty.com and that whole era of songs, what do you make of it? "
+        "Well, seashanty was the first site to sing them online. I founded seashanty in a shed, "
+        "and seashanty grew fast."
+    )
+    assert detect_sponsors(show("Welcome to Harbour Talk.", middle=middle), cfg) == ()
+
+
+def test_their_links_are_in_the_description_closes_the_intro_list(cfg):
+    read = "To support this podcast, please check out our sponsors, Zorblex, Quillfeather and Brightmoss. Their links are in the description."
+    t = show(f"Welcome to Harbour Talk. {read} This is Harbour Talk, and here is my conversation with Ines.")
+    assert texts(detect_sponsors(t, cfg)) == [read]
+
+
+def test_report_json_records_the_parts_of_each_sponsor_segment(cfg):
+    from harness.report.records import transcript_record
+
+    read = "This show is presented by Zorblex. Use code HARBOUR at zorblex.com slash harbour."
+    t = show(f"Welcome. {read} {SELF_PROMO} And now, here's my conversation with Ines.")
+    t = replace(t, sponsor_segments=detect_sponsors(t, cfg))
+    (record,) = transcript_record(t)["sponsor_segments"]
+    assert [p["kind"] for p in record["parts"]] == ["read", "self_promo"]
+    read_part, promo = record["parts"]
+    assert t.text[read_part["char_start"] : read_part["char_end"]] == read
+    assert t.text[promo["char_start"] : promo["char_end"]] == SELF_PROMO
+    assert set(read_part) == {"kind", "start_s", "end_s", "start", "end", "char_start", "char_end"}
+    # a segment built without parts (older callers) is one read part
+    bare = replace(t.sponsor_segments[0], parts=())
+    (record,) = transcript_record(replace(t, sponsor_segments=(bare,)))["sponsor_segments"]
+    assert [(p["kind"], p["char_start"], p["char_end"]) for p in record["parts"]] == [("read", bare.char_start, bare.char_end)]

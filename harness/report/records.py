@@ -72,6 +72,18 @@ def _sponsor_record(sp: SponsorSegment) -> dict[str, Any]:
         "char_end": sp.char_end,
         "rules": list(sp.rules),
         "words": len(sp.text.split()),
+        "parts": [
+            {
+                "kind": p.kind,
+                "start_s": _round(p.start_s),
+                "end_s": _round(p.end_s),
+                "start": format_clock(p.start_s),
+                "end": format_clock(p.end_s),
+                "char_start": p.char_start,
+                "char_end": p.char_end,
+            }
+            for p in (sp.parts or sp.read_parts)
+        ],
     }
 
 
