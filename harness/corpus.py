@@ -23,8 +23,8 @@ leaderboard compares summaries of one transcript).
 
 A row whose files are missing, or whose run fails, is recorded with its error and the corpus goes
 on; the command then exits 2. ``corpus.resume=true`` skips rows already finished with the same
-signature (transcript sha256, summary sha256, config sha256); a changed input or config re-runs
-them. ``corpus.executor=ray`` runs the rows as Ray tasks (``harness.corpus_ray``).
+signature (transcript sha256, summary sha256, config sha256, and the sha256 of the harness code);
+a changed input, config or code re-runs them. ``corpus.executor=ray`` runs the rows as Ray tasks (``harness.corpus_ray``).
 ``corpus.controls=[lead,random,mismatched]`` adds reference systems per episode
 (``harness.controls``).
 """
@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from harness.errors import ConfigError, HarnessError, InputFileError
+from harness.signature import code_digest
 from harness.textio import atomic_write_jsonl, atomic_write_text, sha256_file
 
 log = logging.getLogger(__name__)
@@ -228,9 +229,10 @@ def _sha256_file(path: str) -> str | None:
         return None
 
 
-def row_signature(cfg: Mapping[str, Any], row: CorpusRow) -> dict[str, str | None]:
-    """What makes a finished row reusable: the sha256 of its transcript and summary files and of
-    its resolved config (file paths left out, so a moved corpus still matches)."""
+def row_signature(cfg: Mapping[str, Any], row: CorpusRow, code: str | None = None) -> dict[str, str | None]:
+    """What makes a finished row reusable: the sha256 of its transcript and summary files, of
+    its resolved config (file paths left out, so a moved corpus still matches) and, given as
+    ``code``, of the harness code that runs it (``harness.signature.code_digest``)."""
     config = _row_config(cfg, row)
     for node in ("transcript", "summary"):
         config[node] = {k: v for k, v in config[node].items() if k not in ("path", "name")}
@@ -239,6 +241,7 @@ def row_signature(cfg: Mapping[str, Any], row: CorpusRow) -> dict[str, str | Non
         "transcript_sha256": _sha256_file(row.transcript_path) if row.transcript_path else None,
         "summary_sha256": _sha256_file(row.summary_path) if row.summary_path else None,
         "config_sha256": hashlib.sha256(blob).hexdigest(),
+        **({"code_sha256": code} if code is not None else {}),
     }
 
 
@@ -366,8 +369,9 @@ def run_corpus(cfg: Mapping[str, Any], out_dir: str | Path) -> dict[str, Any]:
 
     records: dict[int, dict[str, Any]] = {}
     todo: list[tuple[CorpusRow, dict[str, Any], dict[str, Any]]] = []
+    code = code_digest()
     for row in rows:
-        signature = row_signature(cfg, row)
+        signature = row_signature(cfg, row, code)
         if row.error:
             records[row.index] = _record(row, signature, {"status": "error", "error": row.error}, out)
             log.error("corpus row %d (%s / %s): %s", row.index + 1, row.episode_id, row.system, row.error)

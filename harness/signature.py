@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from pathlib import Path
 from typing import Any, Mapping
 
 from harness import __version__
@@ -37,6 +38,21 @@ KEY_PACKAGES = (
     "rouge-score",
     "bert-score",
 )
+
+
+def code_digest(root: Path | None = None) -> str:
+    """sha256 of the harness package as installed: every file below ``root`` (default: this
+    package's folder; bytecode caches left out), by relative path and content.
+
+    The version number alone does not change between commits of one release, so a corpus row
+    computed by other code would otherwise look reusable to ``corpus.resume``.
+    """
+    base = Path(root) if root is not None else Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"):
+        digest.update(path.relative_to(base).as_posix().encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def config_digest(config: Mapping[str, Any]) -> str:

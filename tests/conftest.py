@@ -65,6 +65,7 @@ SLOW_TESTS: dict[str, str] = {
     "test_corpus.py::test_resume_skips_finished_rows_and_reruns_changed_ones": "two corpus runs",
     "test_corpus.py::test_rows_with_missing_files_fail_and_the_others_run": "a corpus run",
     "test_corpus.py::test_row_signature_ignores_where_the_files_are": "two corpus runs",
+    "test_corpus.py::test_resume_reruns_rows_when_the_harness_code_changed": "three corpus runs",
     "test_coverage.py::test_reference_summify_covers_more_than_wiki": "coverage of two references with MiniLM",
     "test_align.py::test_reference_hessian_free_claim_retrieves_the_alexnet_chapter": "embeds the reference transcript",
     "test_page_kinds.py::test_agreement_with_hand_labels_is_at_least_95_percent": "classifies every shared page",

@@ -147,6 +147,39 @@ def test_resume_skips_finished_rows_and_reruns_changed_ones(tmp_path):
     assert run_corpus(_cfg(manifest, "stages.align=false"), out)["reused"] == 0
 
 
+def test_resume_reruns_rows_when_the_harness_code_changed(tmp_path, monkeypatch):
+    import harness.corpus as corpus_module
+
+    manifest = tmp_path / "m.jsonl"
+    for name in ("bees.vtt", "bread.md", "bees_notes.md", "bread_notes.md"):
+        (tmp_path / name).write_bytes((SMALL / name).read_bytes())
+    manifest.write_text((SMALL / "manifest.jsonl").read_text())
+    out = tmp_path / "out"
+    first = run_corpus(_cfg(manifest, "stages.align=false"), out)
+    assert {r["code_sha256"] for r in first["rows"]} == {corpus_module.code_digest()}
+    assert run_corpus(_cfg(manifest, "stages.align=false", "corpus.resume=true"), out)["reused"] == 2
+    monkeypatch.setattr(corpus_module, "code_digest", lambda: "0" * 64)  # another commit of the same version
+    assert run_corpus(_cfg(manifest, "stages.align=false", "corpus.resume=true"), out)["reused"] == 0
+
+
+def test_code_digest_changes_with_any_file_and_ignores_bytecode(tmp_path):
+    from harness.signature import code_digest
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    before = code_digest(tmp_path / "pkg")
+    assert len(before) == 64 and before == code_digest(tmp_path / "pkg")
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
+    assert code_digest(tmp_path / "pkg") == before
+    (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
+    assert code_digest(tmp_path / "pkg") != before
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "templates").mkdir()
+    (tmp_path / "pkg" / "templates" / "t.html").write_text("<p>")
+    assert code_digest(tmp_path / "pkg") != before
+
+
 def test_row_signature_ignores_where_the_files_are(tmp_path):
     cfg = _cfg(SMALL / "manifest.jsonl")
     (row, _) = load_manifest(SMALL / "manifest.jsonl", tmp_path / "inputs")
