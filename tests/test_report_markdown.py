@@ -92,3 +92,26 @@ def test_markdown_report_has_no_html_entities_and_escapes_untrusted_text():
 def test_md_escape():
     assert md_escape("a | b <i>*x*_y_ [l](u) #1\n next") == "a \\| b \\<i\\>\\*x\\*\\_y\\_ \\[l\\](u) \\#1 next"
     assert md_escape(None) == ""
+
+
+SPONSOR = {
+    "index": 0, "start_s": 50.0, "end_s": 122.0, "start": "0:00:50", "end": "0:02:02", "time_estimated": False,
+    "char_start": 0, "char_end": 10, "rules": ["presented_by", "promo_code"], "words": 180,
+    "parts": [
+        {"kind": "self_promo", "start_s": 50.0, "end_s": 64.0, "start": "0:00:50", "end": "0:01:04", "char_start": 0, "char_end": 4},
+        {"kind": "read", "start_s": 64.0, "end_s": 122.0, "start": "0:01:04", "end": "0:02:02", "char_start": 4, "char_end": 10},
+    ],
+}
+
+
+def test_sponsor_segments_say_which_stretch_is_the_read_and_which_the_self_promotion():
+    from harness.report.html import render_html
+
+    report, units = _run()
+    report["transcript"]["sponsor_segments"] = [SPONSOR]
+    line = "| 0 | 0:00:50 | 0:02:02 | 180 | self-promotion 0:00:50–0:01:04; read 0:01:04–0:02:02 | presented_by, promo_code |"
+    assert line in render_markdown(report, units)
+    assert "self-promotion 0:00:50–0:01:04; read 0:01:04–0:02:02" in render_html(report, units, None)
+    estimated = dict(SPONSOR, time_estimated=True, parts=SPONSOR["parts"][1:])
+    report["transcript"]["sponsor_segments"] = [estimated]
+    assert "| read ≈0:01:04–≈0:02:02 |" in render_markdown(report, units)

@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping
 
 from markupsafe import Markup
 
+from harness.report.records import sponsor_parts_text
 from harness.tables import Align, Cell, Column, Table, to_html
 from harness.tables import format_number as fmt_num
 from harness.templates import environment, static_text
@@ -427,6 +428,7 @@ def _sponsors(report: Mapping[str, Any], m: Any) -> Markup | str | None:
         Column("from", html_class="num mono"),
         Column("to", html_class="num mono"),
         Column("words", align=Align.RIGHT),
+        Column("parts"),
         Column("rules"),
     ]
     rows = []
@@ -437,6 +439,7 @@ def _sponsors(report: Mapping[str, Any], m: Any) -> Markup | str | None:
             m.link(video_time_url(video_url, sp.get("start_s")), f"{approx}{sp.get('start') or ''}"),
             f"{approx}{_text(sp.get('end'))}",
             sp.get("words"),
+            sponsor_parts_text(sp),
             ", ".join(str(r) for r in sp.get("rules") or []),
         ])
     return to_html(Table.of(columns, rows), _text)

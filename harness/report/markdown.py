@@ -17,6 +17,7 @@ import json
 import re
 from typing import Any, Iterable, Mapping
 
+from harness.report.records import sponsor_parts_text
 from harness.tables import Column, MarkdownText, Table, to_markdown
 from harness.tables import format_number as _num
 from harness.text import format_clock
@@ -319,8 +320,9 @@ def _sponsors(report: Mapping[str, Any]) -> list[str]:
         rows = []
         for sp in t["sponsor_segments"]:
             approx = "≈" if sp["time_estimated"] else ""
-            rows.append([str(sp["index"]), f"{approx}{sp['start'] or ''}", f"{approx}{sp['end'] or ''}", str(sp["words"]), ", ".join(sp["rules"])])
-        out += _table(["#", "from", "to", "words", "rules"], rows)
+            rows.append([str(sp["index"]), f"{approx}{sp['start'] or ''}", f"{approx}{sp['end'] or ''}", str(sp["words"]),
+                         sponsor_parts_text(sp), ", ".join(sp["rules"])])
+        out += _table(["#", "from", "to", "words", "parts", "rules"], rows)
     else:
         out.append("None found.")
     if t["warnings"]:

@@ -87,6 +87,17 @@ def _sponsor_record(sp: SponsorSegment) -> dict[str, Any]:
     }
 
 
+def sponsor_parts_text(sp: Mapping[str, Any]) -> str:
+    """A sponsor segment's parts in one line: ``read 1:05–2:02; self-promotion 0:50–1:05``."""
+    names = {"read": "read", "self_promo": "self-promotion"}
+    approx = "≈" if sp.get("time_estimated") else ""
+    bits = []
+    for part in sp.get("parts") or []:
+        where = f"{approx}{part.get('start') or ''}–{approx}{part.get('end') or ''}" if part.get("start") else ""
+        bits.append(f"{names.get(part.get('kind'), part.get('kind'))} {where}".strip())
+    return "; ".join(bits)
+
+
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
