@@ -119,11 +119,17 @@ def test_corpus_dir_names_and_resume_picks_the_latest_finished_folder(tmp_path):
     assert corpus_dir("m.jsonl", None, True, "T9", root=tmp_path) == "corpus/m/T2"
 
 
-def test_resume_skips_finished_rows_and_reruns_changed_ones(tmp_path):
-    manifest = tmp_path / "m.jsonl"
+def _small_corpus_copy(folder):
+    """The small two-episode manifest and its files, copied into ``folder`` (so a test may edit them)."""
     for name in ("bees.vtt", "bread.md", "bees_notes.md", "bread_notes.md"):
-        (tmp_path / name).write_bytes((SMALL / name).read_bytes())
+        (folder / name).write_bytes((SMALL / name).read_bytes())
+    manifest = folder / "m.jsonl"
     manifest.write_text((SMALL / "manifest.jsonl").read_text())
+    return manifest
+
+
+def test_resume_skips_finished_rows_and_reruns_changed_ones(tmp_path):
+    manifest = _small_corpus_copy(tmp_path)
     out = tmp_path / "out"
     first = run_corpus(_cfg(manifest, "stages.align=false"), out)
     assert (first["failed"], first["reused"]) == (0, 0)
@@ -150,10 +156,7 @@ def test_resume_skips_finished_rows_and_reruns_changed_ones(tmp_path):
 def test_resume_reruns_rows_when_the_harness_code_changed(tmp_path, monkeypatch):
     import harness.corpus as corpus_module
 
-    manifest = tmp_path / "m.jsonl"
-    for name in ("bees.vtt", "bread.md", "bees_notes.md", "bread_notes.md"):
-        (tmp_path / name).write_bytes((SMALL / name).read_bytes())
-    manifest.write_text((SMALL / "manifest.jsonl").read_text())
+    manifest = _small_corpus_copy(tmp_path)
     out = tmp_path / "out"
     first = run_corpus(_cfg(manifest, "stages.align=false"), out)
     assert {r["code_sha256"] for r in first["rows"]} == {corpus_module.code_digest()}
