@@ -13,8 +13,14 @@ from harness.check import Tolerance, Tolerances, compare
 from harness.metrics import METRIC_SPECS, Direction, UnknownMetricError, metric, metric_spec
 
 ROOT = Path(__file__).resolve().parent.parent
-# report.json files of committed runs (the references' baselines and results/).
-COMMITTED_REPORTS = sorted(ROOT.glob("results/**/report.json"))
+# report.json files of committed runs (the references' baselines and results/); run outputs that
+# .gitignore keeps out of the repository (corpus row folders, results/runs, multiruns) are not
+# committed, so a local corpus run does not add hundreds of cases here.
+_UNCOMMITTED = ("rows", "runs", "multirun", "leaderboards")
+COMMITTED_REPORTS = sorted(
+    p for p in ROOT.glob("results/**/report.json")
+    if not set(p.relative_to(ROOT / "results").parts[:-1]) & set(_UNCOMMITTED)
+)
 BASELINES = sorted((ROOT / "results" / "baseline").glob("*.json"))
 
 
