@@ -169,6 +169,15 @@ def texts(spans) -> list[str]:
     return [sp.text for sp in spans]
 
 
+def in_conversation(sentence: str):
+    """An episode with ``sentence`` said halfway through the conversation, between two others."""
+    return show("Welcome to Harbour Talk.", middle=f"We went down at dawn. {sentence} Anyway, the harbour froze that winter.")
+
+
+# The host's closing quotation after an outro: it ends a read and is no part of it.
+CLOSING = " To end, let me leave you with a line by Ada. The sea is wide."
+
+
 def test_intro_sponsor_list_ends_before_the_side_note(cfg):
     t = show(
         "Welcome to Harbour Talk. Quick mention of our sponsors, Zorblex, Quillfeather and Brightmoss. "
@@ -213,7 +222,7 @@ def test_announced_list_of_names_closed_by_a_pointer(cfg):
     ],
 )
 def test_outro_thanks_list_without_our_sponsors_stops_at_the_closing_quotation(cfg, outro, read):
-    t = show("Welcome to Harbour Talk.", outro + " And now, let me leave you with a line from Ada. The sea is wide.")
+    t = show("Welcome to Harbour Talk.", outro + CLOSING)
     assert texts(detect_sponsors(t, cfg)) == [read]
 
 
@@ -317,7 +326,7 @@ def test_mid_roll_plug_takes_in_the_product_talk_before_its_code(cfg):
         "By the way, I wear Zorbwear socks on every dive. Zorbwear socks stay dry for a week. "
         "Go to zorbwear.com slash harbour and use code HARBOUR for 20 percent off."
     )
-    t = show("Welcome to Harbour Talk.", middle=f"We went down at dawn. {plug} Anyway, the harbour froze that winter.")
+    t = in_conversation(plug)
     (span,) = detect_sponsors(t, cfg)
     assert span.text == plug
     assert position(span) == "mid_roll"
@@ -328,15 +337,12 @@ def test_mid_roll_plug_takes_in_the_product_talk_before_its_code(cfg):
 # annotated Lexicap episodes; the texts here are invented)
 # ----------------------------------------------------------------------------------------------
 
-CLOSING = " And now, let me leave you with a line from Ada. The sea is wide."
-
-
 def test_outro_list_of_one_sponsor_per_sentence_after_thank_you_to_our_sponsors(cfg, raw_cfg):
     read = (
         "Thanks for listening to my talk with Ines, and thank you to our sponsors. Zorblex, the sock "
         "maker whose socks I wear on every dive. Quillfeather, pens that write under water. "
         "Brightmoss, lamps for long nights at sea. And Tidepool, the app I use to read the tides. "
-        "Please check out these sponsors in the description to get a discount."
+        "You find each of these sponsors in the description, with a discount."
     )
     t = show("Welcome to Harbour Talk.", read + CLOSING, turns=60)
     (span,) = detect_sponsors(t, cfg)
@@ -352,15 +358,15 @@ def test_outro_list_of_one_sponsor_per_sentence_after_thank_you_to_our_sponsors(
 
 def test_outro_thanks_heard_with_a_leading_a(cfg):
     # Whisper heard "And thank you to…" as "A thank you to…"
-    read = "A thank you to Zorblex, Quillfeather and Brightmoss. Check them out in the description to support this podcast."
+    read = "A thank you to Zorblex, Quillfeather and Brightmoss. Check them out, their links sit below, it helps support this show."
     t = show("Welcome to Harbour Talk.", "Thanks for listening to my talk with Ines. " + read + CLOSING)
     assert texts(detect_sponsors(t, cfg)) == [read]
 
 
 def test_offer_of_a_sum_without_a_unit_ends_the_read_before_the_self_promotion(cfg):
     read = (
-        "Thanks for listening, and thank you to our presenting sponsor, Zorbpay. Download it and use "
-        "code HARBOUR. You'll get $10, and $10 will go to a sailing school for children."
+        "Thanks for listening, and thank you to Zorbpay, who pays for this hour. Download it and use "
+        "code HARBOUR. You'll get $10 back, while Zorbpay gives another $10 to a sailing school for children."
     )
     t = show("Welcome to Harbour Talk.", f"{read} {SELF_PROMO}{CLOSING}")
     (span,) = detect_sponsors(t, cfg)
@@ -388,7 +394,7 @@ PLUG = [
     "If you go to zorbwear.com, use promo code KELP20.",
     "Yeah.",
     "What is it?",
-    "What's the website?",
+    "Which site is it?",
     "Zorbwear.com.",
     "Zorbwear.com, promo code KELP20.",
     "They keep your feet dry for a whole week.",
@@ -429,10 +435,10 @@ def test_a_short_promo_code_is_no_sponsor_name(cfg, tmp_path):
 
 
 def test_let_me_leave_you_without_with_still_ends_the_read(cfg):
-    # "And now let me leave you some words from Ada": the quotation is no part of the read, even
+    # "Let me leave you now a few words from Ada": the quotation is no part of the read, even
     # when one of its sentences shares words (the guest's name) with the thanks
-    read = "Thanks for listening to my talk with Ines Farrow, and thank you to Zorblex and Brightmoss. Check them out in the description to support this podcast."
-    outro = f"{read} And now let me leave you some words from Ines Farrow herself. The sea is wide. Ines Farrow said it twice."
+    read = "Thanks for listening to my talk with Ines Farrow, and thank you to Zorblex and Brightmoss. Check them out, their links sit below, it helps support this show."
+    outro = f"{read} Let me leave you now a few words by Ines Farrow herself. The sea is wide. Ines Farrow said it twice."
     t = show("Welcome to Harbour Talk.", outro, turns=60)
     assert texts(detect_sponsors(t, cfg)) == [read]
 
@@ -440,11 +446,11 @@ def test_let_me_leave_you_without_with_still_ends_the_read(cfg):
 def test_one_sentence_plug_with_an_address_for_the_show_is_a_mid_roll_read(cfg):
     # an address with a path ("zorblex.com slash ines") is ad copy on its own; a bare domain
     # named in conversation ("go to inesfarrow.com") is not
-    plug = "The sponsor of your show and mine, zorblex.com slash ines."
-    t = show("Welcome to Harbour Talk.", middle=f"We went down at dawn. {plug} Anyway, the harbour froze that winter.")
+    plug = "Ines and I both sail with Zorblex gear, zorblex.com slash ines."
+    t = in_conversation(plug)
     (span,) = detect_sponsors(t, cfg)
     assert span.text == plug and position(span) == "mid_roll"
-    bare = show("Welcome to Harbour Talk.", middle="We went down at dawn. My charts are all online, go to inesfarrow.com if you like. Anyway, the harbour froze.")
+    bare = in_conversation("My charts are all online, go to inesfarrow.com if you like.")
     assert detect_sponsors(bare, cfg) == ()
 
 
@@ -459,7 +465,7 @@ def test_a_company_site_named_in_conversation_is_not_a_mid_roll_read(cfg):
 
 
 def test_their_links_are_in_the_description_closes_the_intro_list(cfg):
-    read = "To support this podcast, please check out our sponsors, Zorblex, Quillfeather and Brightmoss. Their links are in the description."
+    read = "If you like, back the show by trying our sponsors, Zorblex, Quillfeather and Brightmoss. Their links are in the description."
     t = show(f"Welcome to Harbour Talk. {read} This is Harbour Talk, and here is my conversation with Ines.")
     assert texts(detect_sponsors(t, cfg)) == [read]
 
