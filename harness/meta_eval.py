@@ -458,6 +458,9 @@ def run_conversation(conf: Mapping[str, Any], verifier: Any) -> tuple[dict[str, 
     bench = load_benchmark(root_path)
     splits = list(settings.get("splits") or ["dev", "test"])
     only = set(settings.get("episodes") or ())
+    records = set(settings.get("records") or ("claims", "units"))
+    if not records or not records <= {"claims", "units"}:
+        raise ConfigError(f"conversation.records: {sorted(records)}: use claims, units or both")
     wanted = {e.episode_id for e in bench.episodes if e.split in splits and (not only or e.episode_id in only)}
     problems = check_sources(bench, wanted)
     if problems:
@@ -465,8 +468,8 @@ def run_conversation(conf: Mapping[str, Any], verifier: Any) -> tuple[dict[str, 
     bench = type(bench)(
         root=bench.root,
         episodes=tuple(e for e in bench.episodes if e.episode_id in wanted),
-        units=tuple(u for u in bench.units if u.episode_id in wanted),
-        claims=tuple(c for c in bench.claims if c.episode_id in wanted),
+        units=tuple(u for u in bench.units if u.episode_id in wanted and "units" in records),
+        claims=tuple(c for c in bench.claims if c.episode_id in wanted and "claims" in records),
         files=bench.files,
     )
     run_cfg = {k: conf[k] for k in ("claims", "align", "flags", "sponsors", "model") if k in conf}

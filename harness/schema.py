@@ -303,6 +303,7 @@ class GgufModelConfig:
     cache_dir: Optional[str] = _required()
     max_consecutive_failures: int = _required()
     max_trims: int = _required()
+    evidence_words: int = _required()
     progress_every_s: Any = _required()
     thresholds: Thresholds = _required()
     chunking: ChunkingConfig = _required()
@@ -330,6 +331,7 @@ class LlmModelConfig:
     cache_dir: Optional[str] = _required()
     max_consecutive_failures: int = _required()
     max_trims: int = _required()
+    evidence_words: int = _required()
     progress_every_s: Any = _required()
     thresholds: Thresholds = _required()
     chunking: ChunkingConfig = _required()
@@ -702,6 +704,7 @@ class ConversationBenchmarkConfig:
     path: str = _required()
     splits: List[str] = _required()
     episodes: List[str] = _required()
+    records: List[str] = _required()
     problem_flags: List[str] = _required()
 
 

@@ -24,6 +24,7 @@ from harness.backends.judge import (
     ContextOverflowError,
     JudgeIncompleteError,
     LLMReplyError,
+    focus_evidence,
     grade_alternatives,
     judge_messages,
 )
@@ -66,7 +67,7 @@ class FakeEngine:
         self.bodies.append(body)
         user = body["messages"][-1]["content"]
         passage = re.search(r"Passage:\n(.*?)\n\n", user, re.S).group(1)
-        claim = re.search(r"Claim: (.*?)\n", user).group(1)
+        claim = re.search(r"Claim: (.*)\Z", user, re.S).group(1).strip()
         if claim in self.fail:
             raise LLMReplyError(f"fake engine refuses {claim!r}")
         if self.overflow_over is not None and len(passage.split()) > self.overflow_over:
@@ -93,11 +94,58 @@ def test_prompt_puts_the_window_first_and_the_claim_last() -> None:
     assert system["role"] == "system" and EVIDENCE not in system["content"]
     text = user["content"]
     assert text.startswith(f"Passage:\n{EVIDENCE}\n\n")
-    assert text.index(EVIDENCE) < text.index("Context: Founding\n") < text.index("Claim: Ilya co-founded OpenAI.\n")
+    assert text.index(EVIDENCE) < text.index("Context: Founding\n") < text.index("Claim: Ilya co-founded OpenAI.")
+    # The request ends with the claim: the instructions sit in the system prompt, a prefix every
+    # request shares, so only the window (when new) and the claim are evaluated per pair.
+    assert text.endswith("Claim: Ilya co-founded OpenAI.")
+    assert "unsupported" in system["content"] and "contradicted" in system["content"]
     # Two claims on one window share every token up to the claim: the prefix the KV cache re-uses.
     other = judge_messages(VerifyPair("Alex wrote the kernels.", EVIDENCE), False)[1]["content"]
     prefix = os.path.commonprefix([text, other])
     assert prefix.startswith(f"Passage:\n{EVIDENCE}\n\n") and "Claim" not in prefix.replace("Context", "")[:-1]
+
+
+LONG_WINDOW = (
+    "We talked about the weather in the mountains for a while. "
+    "Then Ilya said the lab was founded in 2015 by a small group of researchers. "
+    "He added that the first year was spent hiring and building the cluster. "
+    "Later the conversation moved to chess openings and a long story about a cat. "
+    "Nobody mentioned the budget after that."
+)
+
+
+def test_focus_evidence_keeps_the_sentences_around_the_best_match() -> None:
+    claim = "The lab was founded in 2015 and its first year went to hiring."
+    focused = focus_evidence(claim, LONG_WINDOW, 30)
+    # best sentence (founded/2015/lab) first, then the better-matching neighbour (first/year/
+    # hiring) while it fits; the earlier neighbour (no match) would overflow the budget
+    assert focused == (
+        "Then Ilya said the lab was founded in 2015 by a small group of researchers. "
+        "He added that the first year was spent hiring and building the cluster."
+    )
+    assert len(focused.split()) <= 30
+    # neighbours that match equally: the earlier one first
+    assert focus_evidence("The lab was founded in 2015.", LONG_WINDOW, 30).startswith("We talked about")
+
+
+def test_focus_evidence_edges() -> None:
+    assert focus_evidence("anything", LONG_WINDOW, 0) == LONG_WINDOW  # 0: whole window
+    assert focus_evidence("anything", LONG_WINDOW, 500) == LONG_WINDOW  # within budget: unchanged
+    # a best sentence longer than the budget is cut to it
+    assert focus_evidence("founded 2015 lab", LONG_WINDOW, 10) == "Then Ilya said the lab was founded in 2015 by"
+    # no content word in common: the first sentence, then its neighbours
+    assert focus_evidence("zebra", LONG_WINDOW, 12).startswith("We talked about the weather")
+
+
+def test_the_judge_reads_the_focused_window_and_keys_its_cache_on_it(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    verifier = _gguf(tmp_path, engine, evidence_words=30)
+    verifier.score([VerifyPair("The lab was founded in 2015.", LONG_WINDOW)])
+    user = engine.bodies[-1]["messages"][1]["content"]
+    assert "chess" not in user and "founded in 2015" in user
+    assert verifier.describe()["evidence_words"] == 30
+    with pytest.raises(ConfigError, match="evidence_words"):
+        _gguf(tmp_path, FakeEngine(), evidence_words=5)
 
 
 def test_request_asks_for_one_constrained_token_at_temperature_zero(tmp_path: Path) -> None:

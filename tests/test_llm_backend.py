@@ -105,7 +105,7 @@ class FakeServer:
     def answer(self, body: dict[str, Any]) -> dict[str, Any]:
         user = body["messages"][-1]["content"]
         passage = re.search(r"Passage:\n(.*?)\n\n", user, re.S).group(1).lower()
-        claim = re.search(r"Claim: (.*?)\n", user).group(1).lower()
+        claim = re.search(r"Claim: (.*)\Z", user, re.S).group(1).strip().lower()
         words = set(re.findall(r"[a-z]+", claim))
         if self.reply is not None:
             text = self.reply
@@ -184,7 +184,7 @@ def test_request_is_the_shared_judge_prompt_at_temperature_zero(server: FakeServ
     assert body["grammar"] == 'root ::= "supported" | "contradicted" | "unsupported"'
     user = body["messages"][-1]["content"]
     assert user.startswith(f"Passage:\n{EVIDENCE}\n\n")
-    assert "Context: Founding OpenAI\nClaim: OpenAI was co-founded by Ilya.\n" in user
+    assert "Context: Founding OpenAI\nClaim: OpenAI was co-founded by Ilya." in user
     assert body["messages"][0]["role"] == "system"
     assert server.headers[0]["Authorization"] == "Bearer sk-test-123"
     described = verifier.describe()

@@ -48,28 +48,26 @@ from harness.errors import ConfigError, HarnessError
 
 log = logging.getLogger(__name__)
 
-PROMPT_VERSION = "judge-2"
-"""Bump whenever SYSTEM_PROMPT, USER_TEMPLATE or the grading changes (part of the cache key)."""
+PROMPT_VERSION = "judge-3"
+"""Bump whenever SYSTEM_PROMPT, USER_TEMPLATE, the evidence focus or the grading changes (part of
+the cache key). judge-3: the instructions moved into the system prompt (a prefix every request
+shares, so the prefix cache evaluates them once), and the request ends with the claim."""
 
 SYSTEM_PROMPT = (
     "You check claims against a source passage from a conversation transcript. Judge only from "
-    "the passage, not from what you know. Answer with exactly one word: supported, contradicted "
-    "or unsupported."
+    "the passage, not from what you know. Answer \"supported\" if the passage states the claim or "
+    "clearly implies it, \"contradicted\" if the passage says something incompatible with it "
+    "(another name, number, speaker or the opposite), and \"unsupported\" if the passage does not "
+    "say. Answer with exactly one word: supported, contradicted or unsupported."
 )
-USER_TEMPLATE = (
-    "Passage:\n{evidence}\n\n{context}Claim: {claim}\n\n"
-    "Does the passage support the claim? Answer \"supported\" if the passage states it or clearly "
-    "implies it, \"contradicted\" if the passage says something incompatible with it (another "
-    "name, number, speaker or the opposite), and \"unsupported\" if the passage does not say. "
-    "Answer with one word."
-)
+USER_TEMPLATE = "Passage:\n{evidence}\n\n{context}Claim: {claim}"
 ANSWERS = ("supported", "contradicted", "unsupported")
 ANSWER_GRAMMAR = 'root ::= "supported" | "contradicted" | "unsupported"'
 """GBNF grammar for the answer (llama.cpp); servers that do not know ``grammar`` ignore it."""
 
 JUDGE_KEYS = frozenset(
     {"use_context", "max_windows", "conclusive", "digits", "cache", "cache_dir", "max_consecutive_failures",
-     "progress_every_s", "top_logprobs", "seed", "max_trims"}
+     "progress_every_s", "top_logprobs", "seed", "max_trims", "evidence_words"}
 )
 """Config keys read by :class:`JudgeSettings` (shared by the gguf and llm backends)."""
 
@@ -115,6 +113,41 @@ def judge_messages(pair: VerifyPair, use_context: bool) -> list[dict[str, str]]:
     context = f"Context: {pair.context.strip()}\n" if use_context and pair.context else ""
     user = USER_TEMPLATE.format(evidence=pair.evidence.strip(), context=context, claim=pair.claim.strip())
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def focus_evidence(claim: str, evidence: str, max_words: int) -> str:
+    """The run of ``evidence``'s sentences that best matches ``claim``, at most ``max_words`` words.
+
+    Each sentence is scored by the claim's content words (stemmed) it contains; the run starts at
+    the best sentence (the earliest on ties) and grows to the better-scoring neighbour (the earlier
+    on ties) while it fits. A first sentence longer than the budget is cut to it. ``max_words``
+    ``0``, or evidence already within budget, returns ``evidence`` unchanged.
+    """
+    words = evidence.split()
+    if max_words <= 0 or len(words) <= max_words:
+        return evidence
+    from harness.text import content_words, split_sentences, stem
+
+    spans = split_sentences(evidence)
+    if not spans:
+        return " ".join(words[:max_words])
+    sentences = [evidence[a:b] for a, b in spans]
+    wanted = {stem(w) for w in content_words(claim)}
+    hits = [len(wanted & {stem(w) for w in content_words(s)}) for s in sentences]
+    sizes = [len(s.split()) for s in sentences]
+    best = max(range(len(sentences)), key=lambda i: (hits[i], -i))
+    if sizes[best] >= max_words:
+        return " ".join(sentences[best].split()[:max_words])
+    lo = hi = best
+    total = sizes[best]
+    while True:
+        options = [j for j in (lo - 1, hi + 1) if 0 <= j < len(sentences) and total + sizes[j] <= max_words]
+        if not options:
+            break
+        j = max(options, key=lambda k: (hits[k], -k))
+        total += sizes[j]
+        lo, hi = min(lo, j), max(hi, j)
+    return " ".join(sentences[lo : hi + 1])
 
 
 def grade_alternatives(alternatives: Iterable[tuple[str, float]]) -> dict[str, float] | None:
@@ -173,6 +206,9 @@ class JudgeSettings:
         top_logprobs: alternatives asked for the answer token.
         seed: sampling seed sent with every request (temperature is 0 anyway).
         max_trims: times a prompt that overflows the context is trimmed and retried.
+        evidence_words: the judge reads only the window's sentences around the claim's best
+            match, at most this many words (:func:`focus_evidence`); ``0``: the whole window.
+            Fewer prompt tokens is what makes a CPU judge fast (prompt evaluation dominates).
     """
 
     use_context: bool = True
@@ -186,6 +222,7 @@ class JudgeSettings:
     top_logprobs: int = 20
     seed: int = 0
     max_trims: int = 2
+    evidence_words: int = 0
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> JudgeSettings:
@@ -194,6 +231,8 @@ class JudgeSettings:
         settings = cls(**kwargs)
         if settings.max_windows < 1 or not 0 < settings.conclusive <= 1 or settings.digits < 1:
             raise ConfigError("model: need max_windows >= 1, 0 < conclusive <= 1, digits >= 1")
+        if settings.evidence_words < 0 or 0 < settings.evidence_words < 10:
+            raise ConfigError(f"model: evidence_words={settings.evidence_words}: use 0 (whole window) or >= 10")
         if settings.max_consecutive_failures < 1 or settings.top_logprobs < 1 or settings.max_trims < 0:
             raise ConfigError("model: need max_consecutive_failures >= 1, top_logprobs >= 1, max_trims >= 0")
         return settings
@@ -335,6 +374,9 @@ class Judge:
         return score.support >= c or (score.contradiction or 0.0) >= c
 
     def _score_one(self, pair: VerifyPair) -> PairScore:
+        if self.settings.evidence_words:
+            pair = VerifyPair(pair.claim, focus_evidence(pair.claim, pair.evidence, self.settings.evidence_words),
+                              pair.context)
         claim_key = json.dumps([pair.claim, pair.context if self.settings.use_context else None])
         key = VerdictCache.key(self.engine.model_id, pair.evidence, claim_key)
         if self.cache is not None:
@@ -405,6 +447,7 @@ class Judge:
             "prompt_version": PROMPT_VERSION,
             "prompt_sha256": sha256_text(SYSTEM_PROMPT + "\n" + USER_TEMPLATE + "\n" + ANSWER_GRAMMAR)[:16],
             "max_windows": s.max_windows,
+            "evidence_words": s.evidence_words,
             "conclusive": s.conclusive,
             "digits": s.digits,
             "seed": s.seed,
