@@ -229,3 +229,17 @@ def test_every_backend_accepts_its_own_thresholds():
     for path in ("offline", "trained", "hf_nli", "llm"):
         source = (ROOT / "harness" / "backends" / f"{path}.py").read_text()
         assert "- PIPELINE_KEYS" in source, path
+
+
+def test_records_choose_claims_or_units(mini_bench, run_cfg):
+    from harness.backends import build_verifier
+    from harness.errors import ConfigError
+    from harness.meta_eval import run_conversation
+
+    verifier = build_verifier(run_cfg["model"])
+    conf = {**run_cfg, "conversation": {**run_cfg["conversation"], "path": str(mini_bench.root), "splits": ["dev"]}}
+    # units only: the mini benchmark has no labelled pages, so nothing is scored, and no claim
+    result, rows = run_conversation({**conf, "conversation": {**conf["conversation"], "records": ["units"]}}, verifier)
+    assert rows == [] and result["splits"]["dev"]["claims"]["n"] == 0
+    with pytest.raises(ConfigError, match="conversation.records"):
+        run_conversation({**conf, "conversation": {**conf["conversation"], "records": ["pages"]}}, verifier)
