@@ -50,7 +50,7 @@ SCHEMA_VERSION = 2  # 2: reads scored on the segments' read parts; self-promotio
 MIN_COVER = 0.5
 POSITIONS = ("intro", "midroll", "outro")
 KINDS = ("read", "list")
-SPLITS = ("dev", "heldout", "test")
+SPLITS = ("dev", "heldout", "test", "test2")
 
 Span = tuple[float, float]
 
@@ -83,8 +83,9 @@ class EpisodeAnnotation:
         episode_id: the corpus manifest's ``episode_id``.
         transcript: the transcript path relative to the shared data folder.
         transcript_sha256: sha256 of the transcript the spans were set on.
-        split: ``dev`` or ``heldout`` (both used to tune the detector since 2026-12-07), or ``test``
-            (annotated blind to the detector; never used to tune).
+        split: ``dev`` or ``heldout`` (both used to tune the detector since 2026-12-07), ``test``
+            (annotated blind to the detector; tuning data too since its errors were examined), or
+            ``test2`` (annotated blind to the detector afterwards; never used to tune).
         reads: the reads in time order, non-overlapping (may be empty).
         self_promo: ``(start_s, end_s)`` of the show's self-promotion passages, in time order,
             overlapping neither each other nor a read.
