@@ -498,7 +498,7 @@ def test_report_json_records_the_parts_of_each_sponsor_segment(cfg):
     "offer",
     [
         "You will get $10 back, while Zorbpay gives another $10 to a sailing school for children.",
-        "You can get $10 back, and Zorbpay hands a sailing school another ten.",
+        "You will receive 10 dollars back, and Zorbpay hands a sailing school another ten.",
         "You will also get two months free on the first box of socks they mail you.",
         "You will receive three months free when the sailing season starts.",
     ],
@@ -519,6 +519,7 @@ def test_offer_sentence_in_any_wording_ends_the_outro_read(cfg, offer):
         "Patents are slow, and with code, the thing is stale by the time the patent office replies.",
         "You cannot fix a broken harbour with code.",
         "We started using code to steer the cranes, and they never crashed again.",
+        "These days we use code that the students write to steer the cranes.",
         "Half of the lab now works with code written by the students themselves.",
     ],
 )
@@ -535,6 +536,8 @@ def test_code_as_software_in_the_last_minutes_is_no_promo_code(cfg, line):
         "Get 20 percent off the socks with the code harbour, at checkout.",
         "Use code harbour at checkout for a free pair of socks.",
         "Enter code HARBOUR when you order the socks.",
+        # a caption's aside between the verb and the code
+        "Enter code, as you may guess, HARBOUR, for a free pair of socks.",
     ],
 )
 def test_a_promo_code_names_the_code(cfg, offer):
