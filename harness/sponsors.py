@@ -27,7 +27,9 @@ Nothing here knows a brand. Everything comes from the ``sponsors`` config group
   of its text before a span, and a span after the first ``conversation_starts`` formula ("here's
   my conversation with") is no intro; each position has its own score threshold, may set its own sentence
   gap (else ``max_gap_sentences``) and its own required cue kinds: a mid-roll needs an offer, so a
-  joke in the sponsor formula or a company named in a story is not an ad.
+  joke in the sponsor formula or a company named in a story is not an ad. An intro read may take
+  in a few sentences with no cue after its last hit when the conversation starts right after them
+  (``tail_to_conversation``: the product talk that closes it, "I highly recommend it.").
 * **Announcements** open an ad block: for ``announcement.max_sentences`` sentences after one, the
   allowed gap between hits widens to ``announcement.max_gap_sentences``; an ``end_rules`` phrase
   ("here's my conversation with", "back to the show", "as a side note", "let me leave you with")
