@@ -27,7 +27,9 @@ Nothing here knows a brand. Everything comes from the ``sponsors`` config group
   of its text before a span, and a span after the first ``conversation_starts`` formula ("here's
   my conversation with") is no intro; each position has its own score threshold, may set its own sentence
   gap (else ``max_gap_sentences``) and its own required cue kinds: a mid-roll needs an offer, so a
-  joke in the sponsor formula or a company named in a story is not an ad.
+  joke in the sponsor formula or a company named in a story is not an ad. An intro read may take
+  in a few sentences with no cue after its last hit when the conversation starts right after them
+  (``tail_to_conversation``: the product talk that closes it, "I highly recommend it.").
 * **Announcements** open an ad block: for ``announcement.max_sentences`` sentences after one, the
   allowed gap between hits widens to ``announcement.max_gap_sentences``; an ``end_rules`` phrase
   ("here's my conversation with", "back to the show", "as a side note", "let me leave you with")
@@ -93,14 +95,18 @@ class SponsorRule:
 @dataclass(frozen=True)
 class PositionRule:
     """Thresholds of one position: the score a span needs, the sentences allowed between hits,
-    the cue kinds of which a span needs one (``None``: ``accept.require_kinds``), and whether an
+    the cue kinds of which a span needs one (``None``: ``accept.require_kinds``), whether an
     accepted span takes in the weak hits right before its first cue (``extend_back``: the
-    product talk that leads up to a code in an in-conversation plug)."""
+    product talk that leads up to a code in an in-conversation plug), and how many sentences
+    with no cue an accepted span may take in after its last hit when the conversation starts
+    right after them (``tail_to_conversation``: the product talk that closes an intro read
+    before "here's my conversation with"; 0: none)."""
 
     min_score: float
     max_gap_sentences: int
     require_kinds: frozenset[str] | None = None
     extend_back: bool = False
+    tail_to_conversation: int = 0
 
 
 @dataclass(frozen=True)
@@ -216,6 +222,7 @@ def sponsor_config_from_mapping(cfg: Mapping) -> SponsorConfig:
             max_gap_sentences=int(_number(section, "max_gap_sentences", cfg.get("max_gap_sentences", 3), f"sponsors.position.{p}")),
             require_kinds=_kinds(section["require_kinds"], f"sponsors.position.{p}.require_kinds") if section.get("require_kinds") is not None else None,
             extend_back=bool(section.get("extend_back", False)),
+            tail_to_conversation=int(_number(section, "tail_to_conversation", 0, f"sponsors.position.{p}")),
         )
     require = _kinds(accept.get("require_kinds", ["sponsor", "offer"]) or (), "sponsors.accept.require_kinds")
     together = tuple(_kinds(group, "sponsors.accept.require_together") for group in accept.get("require_together") or ())
@@ -466,6 +473,26 @@ def _extend_back(run: list[_Sentence], span: _Span, limit: int, cfg: SponsorConf
         i -= 1
 
 
+def _tail_to_conversation(run: list[_Sentence], last: int, limit: int, cfg: SponsorConfig) -> int:
+    """The index of the last sentence of a read that ends at ``last``, taking in up to ``limit``
+    sentences with no cue (short ones not counted) when the next sentence after them starts the
+    conversation (``conversation_starts``): the product talk that closes an intro read ("I highly
+    recommend it. And now, here's my conversation with…"). Anything else first (a cue,
+    self-promotion, another end formula such as "as a side note") keeps ``last``."""
+    counted = 0
+    for j in range(last + 1, len(run)):
+        s = run[j]
+        if s.is_end:
+            return j - 1 if any(p.search(s.text) for p in cfg.conversation_starts) else last
+        if s.rules:
+            return last
+        if not s.short:
+            counted += 1
+            if counted > limit:
+                return last
+    return last
+
+
 def _chain(run: list[_Sentence], bounds: tuple[int, int, int], cfg: SponsorConfig) -> Iterable[_Span]:
     span: _Span | None = None
     last_hit = -1
@@ -615,6 +642,8 @@ def detect_sponsors(transcript: Transcript, cfg: SponsorConfig) -> tuple[Sponsor
                     _extend_back(run, span, rule.max_gap_sentences, cfg)
                 names = {n for _, _, ns in span.members for n in ns} | {f"position:{position}"}
                 first, last = span.members[0][0], span.members[-1][0]
+                if rule.tail_to_conversation:
+                    last = _tail_to_conversation(run, last, rule.tail_to_conversation, cfg)
                 accepted.append(_Found(first, last, names, [(first, last)]))
         if cfg.attach_self_promo:
             _attach_self_promo(run, accepted)

@@ -486,3 +486,109 @@ def test_report_json_records_the_parts_of_each_sponsor_segment(cfg):
     bare = replace(t.sponsor_segments[0], parts=())
     (record,) = transcript_record(replace(t, sponsor_segments=(bare,)))["sponsor_segments"]
     assert [(p["kind"], p["char_start"], p["char_end"]) for p in record["parts"]] == [("read", bare.char_start, bare.char_end)]
+
+
+# ----------------------------------------------------------------------------------------------
+# Third tuning: all 56 annotated episodes (variants of the offer and promo-code formulas; the
+# texts here are invented)
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "offer",
+    [
+        "You will get $10 back, while Zorbpay gives another $10 to a sailing school for children.",
+        "You will receive 10 dollars back, and Zorbpay hands a sailing school another ten.",
+        "You will also get two months free on the first box of socks they mail you.",
+        "You will receive three months free when the sailing season starts.",
+    ],
+)
+def test_offer_sentence_in_any_wording_ends_the_outro_read(cfg, offer):
+    # "you will get $10" is the same offer as "you'll get $10": the read runs through it
+    read = f"Thanks for listening, and thank you to Zorbpay, who pays for this hour. Download it and use code HARBOUR. {offer}"
+    t = show("Welcome to Harbour Talk.", f"{read} {SELF_PROMO}{CLOSING}")
+    (span,) = detect_sponsors(t, cfg)
+    assert part_texts(t, span) == [("read", read), ("self_promo", SELF_PROMO)]
+    assert "discount" in span.rules
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # a guest's "with code": software, not an offer
+        "Patents are slow, and with code, the thing is stale by the time the patent office replies.",
+        "You cannot fix a broken harbour with code.",
+        "We started using code to steer the cranes, and they never crashed again.",
+        "These days we use code that the students write to steer the cranes.",
+        "Half of the lab now works with code written by the students themselves.",
+    ],
+)
+def test_code_as_software_in_the_last_minutes_is_no_promo_code(cfg, line):
+    # in the outro region a promo code alone would be a read: the code itself must follow
+    t = show("Welcome to Harbour Talk.", f"{line} The cranes still run on it today. Until next time.", turns=8)
+    assert detect_sponsors(t, cfg) == ()
+
+
+@pytest.mark.parametrize(
+    "offer",
+    [
+        "Get 20 percent off the socks with code KELP20.",
+        "Get 20 percent off the socks with the code harbour, at checkout.",
+        "Use code harbour at checkout for a free pair of socks.",
+        "Enter code HARBOUR when you order the socks.",
+        # a caption's aside between the verb and the code
+        "Enter code, as you may guess, HARBOUR, for a free pair of socks.",
+    ],
+)
+def test_a_promo_code_names_the_code(cfg, offer):
+    # the other side of the rule above: a code written in capitals, or a lower-case code that
+    # runs into the offer, is still a promo code
+    read = f"Thanks for listening, and thank you to Zorbwear, who pays for this hour. {offer}"
+    t = show("Welcome to Harbour Talk.", read + CLOSING)
+    (span,) = detect_sponsors(t, cfg)
+    assert span.text == read and "promo_code" in span.rules
+
+
+INTRO_READ = "This show is presented by Zorblex. Go to zorblex.com slash harbour and use code HARBOUR for 20 percent off."
+PRODUCT_TAIL = "I wear their socks on every dive. Highly recommended, and my feet say so too."
+
+
+def test_intro_read_takes_in_its_product_talk_up_to_the_conversation(cfg, raw_cfg):
+    # the last sentences of an intro read often praise the product with no cue at all
+    t = show(f"Welcome to Harbour Talk. {INTRO_READ} {PRODUCT_TAIL} And now, here's my conversation with Ines.")
+    assert texts(detect_sponsors(t, cfg)) == [f"{INTRO_READ} {PRODUCT_TAIL}"]
+    without = copy.deepcopy(raw_cfg)
+    without["position"]["intro"]["tail_to_conversation"] = 0
+    assert texts(detect_sponsors(t, sponsor_config_from_mapping(without))) == [INTRO_READ]
+
+
+@pytest.mark.parametrize(
+    "between",
+    [
+        # the host's side note, the show's self-promotion, or more talk than a read's last words
+        "As a side note, harbours are older than cities. I sailed here from the north.",
+        SELF_PROMO,
+        "Ines grew up on a tug. She has sailed every sea. She wrote four books on tides. "
+        "Her latest is about ice. She lives by a harbour now.",
+    ],
+)
+def test_intro_tail_stops_at_anything_but_the_conversation_start(cfg, between):
+    t = show(f"Welcome to Harbour Talk. {INTRO_READ} {between} And now, here's my conversation with Ines.")
+    (span,) = detect_sponsors(t, cfg)
+    assert span.read_parts[-1].char_end == t.text.index(INTRO_READ) + len(INTRO_READ)
+
+
+def test_an_address_for_job_openings_is_no_ad(cfg):
+    # the host's own hiring notice in the intro: "go to <site> slash hiring" is no affiliate address
+    t = show(
+        "Welcome to Harbour Talk. I am looking for two editors to join me. "
+        "If that sounds like you, go to harbourtalk.com slash hiring. And now, here's my conversation with Ines."
+    )
+    assert detect_sponsors(t, cfg) == ()
+
+
+def test_outro_thanks_to_a_sponsor_whose_name_starts_with_the(cfg):
+    # "And thank you to the Harbour Gazette, …": a sponsor's name may begin with "the"
+    read = "And thank you to the Harbour Gazette, Zorblex and Brightmoss. Check them out below, it helps support this show."
+    t = show("Welcome to Harbour Talk.", "Thanks for listening to my talk with Ines. " + read + CLOSING)
+    assert texts(detect_sponsors(t, cfg)) == [read]
