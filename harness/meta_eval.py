@@ -421,7 +421,8 @@ def run_meta_eval(cfg: Any) -> dict[str, Any]:
     result = {
         "datasets": datasets,
         **({"conversation": conversation_result} if conversation_result is not None else {}),
-        "verifier": description,
+        # described again after scoring: an LLM judge's pair counts and seconds are known now
+        "verifier": dict(verifier.describe()),
         "chunking": {
             "max_words": options.max_words,
             "overlap_sentences": options.overlap_sentences,
