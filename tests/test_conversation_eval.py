@@ -243,3 +243,12 @@ def test_records_choose_claims_or_units(mini_bench, run_cfg):
     assert rows == [] and result["splits"]["dev"]["claims"]["n"] == 0
     with pytest.raises(ConfigError, match="conversation.records"):
         run_conversation({**conf, "conversation": {**conf["conversation"], "records": ["pages"]}}, verifier)
+
+
+def test_rows_carry_the_deciding_claims_features(evaluated):
+    _, rows = evaluated
+    row = _row(rows, "faithful_paraphrase")
+    # the offline verifier's features of the claim that decides the record, rounded, for tuning
+    # cuts other than the support one (a judge's p_contradicted, the contradiction score)
+    assert row["features"] and all(isinstance(v, float) for v in row["features"].values())
+    assert all(round(v, 4) == v for v in row["features"].values())

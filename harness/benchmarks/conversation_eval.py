@@ -415,6 +415,9 @@ def evaluate_conversation(
             "flags": list(r.flags),
             "checks": list(r.checks),
             "predicted_problem": r.predicted_problem,
+            # the deciding claim's verdict features (e.g. a judge's p_contradicted): what a
+            # threshold other than the support cut is tuned on
+            "features": {k: round(v, 4) for k, v in sorted((r.features or {}).items())},
         }
         for r in (*claims, *units)
     ]
