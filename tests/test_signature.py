@@ -65,7 +65,7 @@ def test_readable_signature_follows_the_settings():
         _run_config("model=trained", "claims=clause", "align.retrieval.top_k=3", "align.window.max_words=120"), packages
     )
     assert text.startswith("verifier:trained|thr:0.35/0.20/0.50|k:3|win:3/2/120|claims:clause|")
-    assert readable_signature(_run_config("model=cascade"), packages).startswith("verifier:cascade(offline+gguf)|thr:0.622/0.45/0.20|")
+    assert readable_signature(_run_config("model=cascade"), packages).startswith("verifier:cascade(offline+gguf)|thr:0.622/0.45/0.30|")
     assert readable_signature({}, {}).startswith("verifier:?|thr:?/?/?|k:?|win:?/?/?|claims:?|checks:none|minilm:none|")
     assert "|checks:speaker|" in readable_signature(_run_config("align.claim_checks=[speaker]"), packages)
 
