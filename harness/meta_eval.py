@@ -460,7 +460,7 @@ def run_conversation(conf: Mapping[str, Any], verifier: Any) -> tuple[dict[str, 
     splits = list(settings.get("splits") or ["dev", "test"])
     only = set(settings.get("episodes") or ())
     records = set(settings.get("records") or ("claims", "units"))
-    if not records or not records <= {"claims", "units"}:
+    if not records <= {"claims", "units"}:
         raise ConfigError(f"conversation.records: {sorted(records)}: use claims, units or both")
     wanted = {e.episode_id for e in bench.episodes if e.split in splits and (not only or e.episode_id in only)}
     problems = check_sources(bench, wanted)

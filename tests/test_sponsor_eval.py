@@ -348,51 +348,17 @@ def test_committed_file_matches_the_shared_transcripts() -> None:
         assert manifest[r.episode_id]["transcript_sha256"] == r.transcript_sha256
 
 
-def scored_rows(committed: dict) -> tuple[tuple[EpisodeAnnotation, ...], str]:
-    """The annotation rows that the committed figures score, and the sha256 they were made on.
-
-    That is the whole file, or, until the lead scores the blind ``test2`` split once (its
-    annotator never runs the detector on it), the lines before it: the committed figures must
-    then be exactly those of the earlier rows, and only ``test2`` rows may be left unscored.
-    """
-    import hashlib
-
-    rows = load_annotations(DEFAULT_SPANS)
-    n = len(committed["episodes"])
-    assert [e["episode_id"] for e in committed["episodes"]] == [r.episode_id for r in rows[:n]]
-    assert all(r.split == "test2" for r in rows[n:]), "spans.jsonl changed: re-run python -m harness sponsor-eval"
-    lines = DEFAULT_SPANS.read_bytes().splitlines(keepends=True)
-    assert len(lines) == len(rows)
-    return rows[:n], hashlib.sha256(b"".join(lines[:n])).hexdigest()
-
-
-def test_scored_rows_accepts_only_an_unscored_test2_tail() -> None:
-    committed = json.loads(RESULTS.read_text(encoding="utf-8"))
-    rows, sha = scored_rows(committed)
-    assert sha == committed["signature"]["spans_sha256"], "spans.jsonl changed: re-run python -m harness sponsor-eval"
-    if len(rows) < len(load_annotations(DEFAULT_SPANS)):
-        # a dropped scored episode (or one that is not test2 left unscored) is refused
-        with pytest.raises(AssertionError):
-            scored_rows({**committed, "episodes": committed["episodes"][:-1]})
-        assert "test2" not in committed["totals"]
-
-
 @pytest.mark.shared
 @needs_corpus
 def test_committed_figures_reproduce() -> None:
     committed = json.loads(RESULTS.read_text(encoding="utf-8"))
     signature = committed["signature"]
-    rows, spans_sha = scored_rows(committed)
-    assert signature["spans_sha256"] == spans_sha, "spans.jsonl changed: re-run python -m harness sponsor-eval"
+    assert signature["spans_sha256"] == sha256_file(DEFAULT_SPANS), "spans.jsonl changed: re-run python -m harness sponsor-eval"
     assert signature["sponsor_config_sha256"] == sha256_file(ROOT / "configs" / "sponsors" / "default.yaml"), (
         "configs/sponsors/default.yaml changed: re-run python -m harness sponsor-eval and commit the figures"
     )
-    for row in rows:  # the transcripts are the annotated ones (what load_annotations(shared=) checks)
-        assert sha256_file(SHARED / row.transcript) == row.transcript_sha256, row.episode_id
-    scores = evaluate(rows, SHARED, load_sponsor_config())
+    scores = evaluate(load_annotations(DEFAULT_SPANS, shared=SHARED), SHARED, load_sponsor_config())
     fresh = json.loads(json.dumps(build_report(scores, signature["spans_sha256"], signature["sponsor_config_sha256"])))
-    if "test2" not in committed["totals"]:  # figures made before the test2 split existed: it scores nothing here
-        assert fresh["totals"].pop("test2")["episodes"] == 0
     assert fresh["totals"] == committed["totals"]
     assert fresh["episodes"] == committed["episodes"]
 
@@ -410,4 +376,4 @@ def test_committed_reads_only_figures_are_the_default_config_without_attached_se
     assert committed["signature"]["sponsor_config_sha256"] == hashlib.sha256(variant).hexdigest(), (
         "re-run the reads-only sponsor-eval command in the README"
     )
-    assert committed["signature"]["spans_sha256"] == scored_rows(committed)[1]
+    assert committed["signature"]["spans_sha256"] == sha256_file(DEFAULT_SPANS)
