@@ -283,6 +283,20 @@ def _with_video_url(transcript: Transcript, t_cfg: Mapping[str, Any], transcript
     return transcript
 
 
+def _unlabelled_reason(transcript: Transcript, flags_cfg: Mapping[str, Any]) -> str:
+    """Why misattribution is (mostly) unavailable on a transcript without speaker labels."""
+    from harness.flags.evidence_checks import framing_of
+
+    framing = framing_of(transcript, flags_cfg.get("misattribution") or {})
+    if not framing.spans or not framing.guests:
+        return "the transcript has no speaker labels"
+    parts = " and ".join(s.label for s in framing.spans)
+    return (
+        "the transcript has no speaker labels: only statements the summary gives the guest that come "
+        f"from the host's {parts} (found by the show's formulas) are checked"
+    )
+
+
 def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[str, Any]) -> list[dict[str, str]]:
     """The checks this run could not make because the inputs lack what they need, each with the
     reason: ``[{"check": "misattribution", "reason": "the transcript has no speaker labels"}]``.
@@ -299,7 +313,7 @@ def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[
     speakers = sorted({s.speaker for s in transcript.content_segments if s.speaker})
     if flag_on("misattribution"):
         if not speakers:
-            out.append({"check": "misattribution", "reason": "the transcript has no speaker labels"})
+            out.append({"check": "misattribution", "reason": _unlabelled_reason(transcript, flags_cfg)})
         elif len(speakers) == 1:
             out.append(
                 {"check": "misattribution", "reason": f"the transcript names only one speaker ({speakers[0]})"}

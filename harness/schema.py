@@ -304,6 +304,7 @@ class GgufModelConfig:
     max_consecutive_failures: int = _required()
     max_trims: int = _required()
     evidence_words: int = _required()
+    joint_windows: bool = _required()
     progress_every_s: Any = _required()
     thresholds: Thresholds = _required()
     chunking: ChunkingConfig = _required()
@@ -332,6 +333,7 @@ class LlmModelConfig:
     max_consecutive_failures: int = _required()
     max_trims: int = _required()
     evidence_words: int = _required()
+    joint_windows: bool = _required()
     progress_every_s: Any = _required()
     thresholds: Thresholds = _required()
     chunking: ChunkingConfig = _required()
@@ -515,12 +517,26 @@ class WrongTimestampFlag:
 
 
 @dataclass
+class MisattributionHostFraming:
+    enabled: bool = _required()
+    openings: List[str] = _required()
+    conversation_starts: List[str] = _required()
+    outros: List[str] = _required()
+    intro_max_share: float = _required()
+    outro_min_share: float = _required()
+    min_shared_words: int = _required()
+    severity_intro: str = _required()
+    severity_outro: str = _required()
+
+
+@dataclass
 class MisattributionFlag:
     severity: str = _required()
     min_evidence_score: float = _required()
     same_speaker_margin: float = _required()
     question_answered_by_next_turn: bool = _required()
     verbs: List[str] = _required()
+    host_framing: MisattributionHostFraming = _required()
 
 
 @dataclass

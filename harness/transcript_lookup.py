@@ -124,3 +124,163 @@ def evidence_from_span(
         char_start=char_start,
         char_end=char_end,
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# The host's framing of a transcript without speaker labels
+# ----------------------------------------------------------------------------------------------
+
+_PERSON = re.compile(r"(?:[A-Z]\.|[A-Z][\w'’\-]+)(?:\s+(?:[A-Z]\.|[A-Z][\w'’\-]+|de|van|von|der|da|di|le|la)){0,3}")
+
+
+@dataclass(frozen=True)
+class FramedSpan:
+    """A stretch of the transcript that the host speaks by the show's formulas.
+
+    Attributes:
+        part: ``"intro"`` (from "the following is a conversation with" to "here's my
+            conversation with …") or ``"outro"`` (from "thanks for listening to this
+            conversation" or "let me leave you with" to the end).
+        char_start: offset of the span's first character in ``Transcript.text``.
+        char_end: offset just past its last character.
+    """
+
+    part: str
+    char_start: int
+    char_end: int
+
+    @property
+    def label(self) -> str:
+        """The part as a reader names it: "introduction" or "closing words"."""
+        return {"intro": "introduction", "outro": "closing words"}.get(self.part, self.part)
+
+
+@dataclass(frozen=True)
+class HostFraming:
+    """What the show's formulas tell about who speaks where, in a transcript without labels.
+
+    Attributes:
+        spans: the host's intro and outro, in transcript order (empty when no formula matched).
+        guests: the names that follow "a conversation with" in them, as written.
+    """
+
+    spans: tuple[FramedSpan, ...] = ()
+    guests: tuple[str, ...] = ()
+
+    def span_at(self, char_start: int, char_end: int) -> FramedSpan | None:
+        """The span that holds most of ``[char_start, char_end)``, ``None`` if none does."""
+        length = max(1, char_end - char_start)
+        for span in self.spans:
+            inside = min(char_end, span.char_end) - max(char_start, span.char_start)
+            if inside * 2 > length:
+                return span
+        return None
+
+    def part_at(self, char_start: int, char_end: int) -> str | None:
+        """The part (``intro``/``outro``) that holds most of ``[char_start, char_end)``."""
+        span = self.span_at(char_start, char_end)
+        return span.part if span else None
+
+
+def _compile(patterns: Iterable[str], what: str) -> list[re.Pattern[str]]:
+    out = []
+    for p in patterns:
+        try:
+            out.append(re.compile(p, re.IGNORECASE))
+        except re.error as exc:
+            raise ValueError(f"host framing: bad {what} pattern {p!r}: {exc}") from exc
+    return out
+
+
+_SENTENCE_REACH = 300
+"""Characters a span may reach back or on to its sentence's edge; past that (captions without
+punctuation) the span starts or ends at the formula itself."""
+
+
+def _sentence_start(text: str, at: int, floor: int) -> int:
+    """Offset where the sentence holding ``at`` starts (after the last . ! ? before it)."""
+    floor = max(floor, at - _SENTENCE_REACH)
+    cut = max(text.rfind(ch, floor, at) for ch in ".!?")
+    if cut < 0:
+        return at
+    return cut + 1 + (len(text[cut + 1 : at]) - len(text[cut + 1 : at].lstrip()))
+
+
+def _sentence_end(text: str, at: int, limit: int) -> int:
+    """Offset just past the sentence end (. ! ?) at or after ``at``, at most ``limit``."""
+    limit = min(limit, at + _SENTENCE_REACH)
+    m = re.compile(r"[.!?](?=\s|$)").search(text, at, limit)
+    return m.end() if m else limit
+
+
+def host_framing(
+    transcript: Transcript,
+    *,
+    openings: Sequence[str],
+    conversation_starts: Sequence[str],
+    outros: Sequence[str],
+    intro_max_share: float,
+    outro_min_share: float,
+) -> HostFraming:
+    """The host's intro and outro of a transcript, found by the show's formulas.
+
+    Only for transcripts whose turns carry no speaker label (captions): with labels, the labels
+    say who speaks. The intro runs from the sentence of the first ``openings`` match ("The
+    following is a conversation with …") in the first ``intro_max_share`` of the text to the end
+    of the sentence of the next ``conversation_starts`` match ("here's my conversation with …");
+    a cold open before it (the guest's clip) stays out. The outro runs from the sentence of the
+    first ``outros`` match ("thanks for listening to this conversation", "let me leave you with")
+    after ``outro_min_share`` of the text to the end. A part whose formulas do not both match is
+    left out, so the result is never a guess.
+
+    Args:
+        transcript: the parsed transcript.
+        openings, conversation_starts, outros: regular expressions (case-insensitive).
+        intro_max_share, outro_min_share: where the intro may end and the outro may start, as a
+            share of the conversation's text.
+
+    Returns:
+        The framing; empty when the transcript has speaker labels or no formula matched.
+    """
+    if any(s.speaker for s in transcript.content_segments):
+        return HostFraming()
+    content = transcript.content_segments
+    if not content:
+        return HostFraming()
+    lo, hi = content[0].char_start, content[-1].char_end
+    text = transcript.text
+    size = max(1, hi - lo)
+    intro_limit = lo + int(size * intro_max_share)
+    outro_floor = lo + int(size * outro_min_share)
+    spans: list[FramedSpan] = []
+    opening = min(
+        (m for p in _compile(openings, "opening") for m in [p.search(text, lo, intro_limit)] if m),
+        key=lambda m: m.start(),
+        default=None,
+    )
+    if opening is not None:
+        start = min(
+            (m for p in _compile(conversation_starts, "conversation start") for m in [p.search(text, opening.end(), intro_limit)] if m),
+            key=lambda m: m.start(),
+            default=None,
+        )
+        if start is not None:
+            spans.append(
+                FramedSpan("intro", _sentence_start(text, opening.start(), lo), _sentence_end(text, start.end(), hi))
+            )
+    outro = min(
+        (m for p in _compile(outros, "outro") for m in [p.search(text, outro_floor, hi)] if m),
+        key=lambda m: m.start(),
+        default=None,
+    )
+    if outro is not None:
+        spans.append(FramedSpan("outro", _sentence_start(text, outro.start(), outro_floor), hi))
+    guests: list[str] = []
+    for span in spans:
+        for m in re.finditer(r"\bconversation with\s+", text[span.char_start : span.char_end], re.IGNORECASE):
+            name = _PERSON.match(text, span.char_start + m.end(), span.char_end)
+            if name:
+                person = name.group(0).rstrip(".'’-")
+                if person and not any(same_person(person, g) for g in guests):
+                    guests.append(person)
+    return HostFraming(tuple(spans), tuple(guests))

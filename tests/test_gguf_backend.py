@@ -202,6 +202,22 @@ def test_second_window_is_judged_only_when_the_first_is_inconclusive(tmp_path: P
     assert len(engine.bodies) == 3
 
 
+def test_joint_windows_judge_a_merged_claim_on_both_windows_at_once(tmp_path: Path) -> None:
+    # "Zorblex" is in one window and "Quillan" in the other: no window alone supports the claim
+    first = "Mara founded Zorblex in a garage. It sold kites, then toys."
+    second = "Years later Mara sold Quillan to a bank. The bank closed it."
+    claim = "Mara founded Zorblex, then sold Quillan."
+    pairs = [VerifyPair(claim, first), VerifyPair(claim, second)]
+    alone = _gguf(tmp_path / "alone", FakeEngine(), evidence_words=0).score(pairs)
+    assert max(s.support for s in alone) < 0.5
+    engine = FakeEngine()
+    joint = _gguf(tmp_path / "joint", engine, evidence_words=0, joint_windows=True).score(pairs)
+    assert joint[0].support < 0.5 and joint[1].support == 0.9
+    # the second request holds the first window, a cut, then the second window
+    assert len(engine.bodies) == 2
+    assert f"{first}\n[…]\n{second}" in engine.bodies[1]["messages"][-1]["content"]
+
+
 def test_claims_on_the_same_window_are_asked_one_after_another(tmp_path: Path) -> None:
     engine = FakeEngine()
     pairs = [VerifyPair("Ilya co-founded OpenAI.", EVIDENCE), VerifyPair("Ilya did not say so.", OTHER),

@@ -65,9 +65,12 @@ ANSWERS = ("supported", "contradicted", "unsupported")
 ANSWER_GRAMMAR = 'root ::= "supported" | "contradicted" | "unsupported"'
 """GBNF grammar for the answer (llama.cpp); servers that do not know ``grammar`` ignore it."""
 
+JOINT_SEPARATOR = "\n[…]\n"
+"""Between the passages of a joint judgement (``joint_windows``): a cut in the transcript."""
+
 JUDGE_KEYS = frozenset(
     {"use_context", "max_windows", "conclusive", "digits", "cache", "cache_dir", "max_consecutive_failures",
-     "progress_every_s", "top_logprobs", "seed", "max_trims", "evidence_words"}
+     "progress_every_s", "top_logprobs", "seed", "max_trims", "evidence_words", "joint_windows"}
 )
 """Config keys read by :class:`JudgeSettings` (shared by the gguf and llm backends)."""
 
@@ -209,6 +212,9 @@ class JudgeSettings:
         evidence_words: the judge reads only the window's sentences around the claim's best
             match, at most this many words (:func:`focus_evidence`); ``0``: the whole window.
             Fewer prompt tokens is what makes a CPU judge fast (prompt evaluation dominates).
+        joint_windows: a later window is judged together with the earlier ones (their focused
+            sentences first, best window first), so a claim that merges two moments of the
+            conversation can be supported by both at once; ``False``: each window alone.
     """
 
     use_context: bool = True
@@ -223,6 +229,7 @@ class JudgeSettings:
     seed: int = 0
     max_trims: int = 2
     evidence_words: int = 0
+    joint_windows: bool = False
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> JudgeSettings:
@@ -331,15 +338,15 @@ class Judge:
         consecutive = 0
         open_groups = groups
         for rank in range(self.settings.max_windows):
-            todo = [g[rank] for g in open_groups if rank < len(g)]
+            todo = [(g[rank], g[:rank] if self.settings.joint_windows else []) for g in open_groups if rank < len(g)]
             # Same window next to each other: the engine's prefix cache re-uses its tokens.
-            todo.sort(key=lambda i: (sha256_text(pairs[i].evidence), i))
-            for i in todo:
+            todo.sort(key=lambda item: (sha256_text(pairs[item[0]].evidence), item[0]))
+            for i, earlier in todo:
                 if consecutive >= self.settings.max_consecutive_failures:
                     failures.append(f"pair {i}: not asked after {consecutive} failures in a row")
                     continue
                 try:
-                    results[i] = self._score_one(pairs[i])
+                    results[i] = self._score_one(pairs[i], [pairs[j].evidence for j in earlier])
                     consecutive = 0
                 except ConfigError:
                     raise  # a wrong setting (e.g. a model name the server does not serve) fails every pair
@@ -373,10 +380,14 @@ class Judge:
         c = self.settings.conclusive
         return score.support >= c or (score.contradiction or 0.0) >= c
 
-    def _score_one(self, pair: VerifyPair) -> PairScore:
+    def _score_one(self, pair: VerifyPair, earlier: Sequence[str] = ()) -> PairScore:
+        """Judge one pair; ``earlier``: the claim's better-ranked windows, judged with it
+        (``joint_windows``), each focused as the pair's own."""
+        texts = [*earlier, pair.evidence]
         if self.settings.evidence_words:
-            pair = VerifyPair(pair.claim, focus_evidence(pair.claim, pair.evidence, self.settings.evidence_words),
-                              pair.context)
+            texts = [focus_evidence(pair.claim, t, self.settings.evidence_words) for t in texts]
+        if len(texts) > 1 or self.settings.evidence_words:
+            pair = VerifyPair(pair.claim, JOINT_SEPARATOR.join(texts), pair.context)
         claim_key = json.dumps([pair.claim, pair.context if self.settings.use_context else None])
         key = VerdictCache.key(self.engine.model_id, pair.evidence, claim_key)
         if self.cache is not None:

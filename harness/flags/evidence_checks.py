@@ -17,8 +17,8 @@ from harness.flags.numbers import Number, comparable, extract_numbers, same_valu
 from harness.flags.text import quoted
 from harness.formats.base import find_citations
 from harness.text import content_words, format_clock
-from harness.transcript_lookup import Speaker, match_speaker
-from harness.types import Evidence, Flag, SummaryUnit, Verdict
+from harness.transcript_lookup import HostFraming, Speaker, host_framing, match_speaker
+from harness.types import Evidence, Flag, SummaryUnit, Transcript, Verdict
 
 
 def _verdict_items(ctx: FlagContext) -> Iterable[tuple[SummaryUnit, Verdict]]:
@@ -204,10 +204,9 @@ def _attribution_patterns(verbs: Sequence[str]) -> list[re.Pattern[str]]:
     ]
 
 
-def _previous_person(ctx: FlagContext, unit: SummaryUnit, before: int) -> Speaker | None:
-    """The last speaker named before a pronoun: earlier in the unit, then in earlier units of
-    the same section (nearest first)."""
-    idx = ctx.index
+def _previous_person(ctx: FlagContext, unit: SummaryUnit, before: int, speakers: Sequence[Speaker]) -> Speaker | None:
+    """The last of ``speakers`` named before a pronoun: earlier in the unit, then in earlier
+    units of the same section (nearest first)."""
     texts = [unit.text_plain[:before]]
     for u in reversed(ctx.summary.units[: unit.index]):
         if u.section != unit.section or u.boilerplate:
@@ -216,15 +215,22 @@ def _previous_person(ctx: FlagContext, unit: SummaryUnit, before: int) -> Speake
     name_re = re.compile(r"[A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+){0,2}")
     for t in texts:
         for m in reversed(list(name_re.finditer(t))):
-            sp = match_speaker(re.sub(r"['’]s$", "", m.group(0)), idx.speakers)
+            sp = match_speaker(re.sub(r"['’]s$", "", m.group(0)), speakers)
             if sp is not None:
                 return sp
     return None
 
 
-def _attributed(ctx: FlagContext, unit: SummaryUnit, v: Verdict, patterns: Sequence[re.Pattern[str]]) -> tuple[Speaker, str] | None:
-    """The transcript speaker a claim attributes its statement to, and how it was named."""
-    idx = ctx.index
+def _attributed(
+    ctx: FlagContext,
+    unit: SummaryUnit,
+    v: Verdict,
+    patterns: Sequence[re.Pattern[str]],
+    speakers: Sequence[Speaker],
+    host: Speaker | None,
+    guest: Speaker | None,
+) -> tuple[Speaker, str] | None:
+    """The one of ``speakers`` a claim attributes its statement to, and how it was named."""
     text = v.claim.text
     for p in patterns:
         m = p.search(text)
@@ -233,17 +239,17 @@ def _attributed(ctx: FlagContext, unit: SummaryUnit, v: Verdict, patterns: Seque
         groups = m.groupdict()
         if groups.get("name"):
             name = re.sub(r"['’]s$", "", groups["name"])
-            sp = match_speaker(name, idx.speakers)
+            sp = match_speaker(name, speakers)
             if sp is not None:
                 return sp, name
         elif groups.get("role"):
             role = groups["role"].lower()
-            sp = idx.host if role in ("host", "interviewer") else idx.guest
+            sp = host if role in ("host", "interviewer") else guest
             if sp is not None:
                 return sp, f"the {role}"
         elif groups.get("pronoun"):
             before = v.claim.char_start + m.start() if 0 <= v.claim.char_start <= len(unit.text_plain) else 0
-            sp = _previous_person(ctx, unit, before)
+            sp = _previous_person(ctx, unit, before, speakers)
             if sp is not None:
                 return sp, f"{groups['pronoun']} ({sp.name})"
     return None
@@ -274,10 +280,13 @@ def detect_misattribution(ctx: FlagContext, params: Mapping[str, Any]) -> Iterab
         raise ConfigError("flags.misattribution.verbs must list at least one reporting verb")
     patterns = _attribution_patterns(verbs)
     idx = ctx.index
+    if not idx.speakers:
+        yield from _misattributed_framing(ctx, params, patterns, sev, margin)
+        return
     for unit, v in _verdict_items(ctx):
         if not v.evidence or v.label not in SUPPORTED or v.evidence[0].score < min_score:
             continue
-        found = _attributed(ctx, unit, v, patterns)
+        found = _attributed(ctx, unit, v, patterns, idx.speakers, idx.host, idx.guest)
         if found is None:
             continue
         person, named = found
@@ -297,6 +306,87 @@ def detect_misattribution(ctx: FlagContext, params: Mapping[str, Any]) -> Iterab
             message=(
                 f"The summary attributes this to {person.name}, but in the transcript {actual.name} "
                 f"says it ({_at(best)}): {quoted(best.quote, 12)}."
+            ),
+            evidence=(best,),
+        )
+
+
+def framing_of(transcript: Transcript, params: Mapping[str, Any], episode: Any = None) -> HostFraming:
+    """The host's intro and outro of an unlabelled transcript by ``flags.misattribution.host_framing``
+    (empty when that block is off or missing); built once per episode and config."""
+    cfg = params.get("host_framing") or {}
+    if not cfg or not cfg.get("enabled", False):
+        return HostFraming()
+    try:
+        kwargs = dict(
+            openings=list(cfg["openings"]),
+            conversation_starts=list(cfg["conversation_starts"]),
+            outros=list(cfg["outros"]),
+            intro_max_share=float(cfg["intro_max_share"]),
+            outro_min_share=float(cfg["outro_min_share"]),
+        )
+    except KeyError as exc:
+        raise ConfigError(f"flags.misattribution.host_framing needs key {exc}") from exc
+    if not (0 < kwargs["intro_max_share"] < kwargs["outro_min_share"] < 1):
+        raise ConfigError("flags.misattribution.host_framing: need 0 < intro_max_share < outro_min_share < 1")
+    try:
+        if episode is None:
+            return host_framing(transcript, **kwargs)
+        key = "flags.host_framing:" + repr(sorted(kwargs.items()))
+        return episode.derived(key, lambda: host_framing(episode.transcript, **kwargs))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _misattributed_framing(
+    ctx: FlagContext,
+    params: Mapping[str, Any],
+    patterns: Sequence[re.Pattern[str]],
+    sev: str,
+    margin: float,
+) -> Iterable[Flag]:
+    """Misattribution without speaker labels: a claim that gives the guest (named as the
+    intro or outro names them, or "the guest") a statement whose best evidence lies in the host's
+    intro or outro, where no other evidence passage within ``margin`` lies outside them. The
+    rest of the conversation has no labels, so nothing else is checked (the report says so).
+
+    ``min_evidence_score`` does not apply: the verdict's label (by the backend's own thresholds)
+    already says the best passage supports the claim, and backends score on different scales."""
+    framing = framing_of(ctx.transcript, params, ctx.episode)
+    if not framing.spans or not framing.guests:
+        return
+    guest = Speaker(framing.guests[0], frozenset(framing.guests), 0)
+    fcfg = params.get("host_framing") or {}
+    min_shared = int(fcfg.get("min_shared_words", 1))
+    part_severity = {part: severity(fcfg, f"severity_{part}") if f"severity_{part}" in fcfg else sev for part in ("intro", "outro")}
+    for unit, v in _verdict_items(ctx):
+        if not v.evidence or v.label not in SUPPORTED:
+            continue
+        found = _attributed(ctx, unit, v, patterns, [guest], None, guest)
+        if found is None:
+            continue
+        _, named = found
+        best = v.evidence[0]
+        span = framing.span_at(best.char_start, best.char_end)
+        if span is None:
+            continue
+        names = {w for g in framing.guests for w in content_words(g)}
+        shared = (set(content_words(v.claim.text)) - names) & set(content_words(best.quote))
+        if len(shared) < min_shared:
+            continue  # the passage names the guest but does not say what the claim says
+        if any(
+            framing.part_at(ev.char_start, ev.char_end) is None and ev.score >= best.score - margin
+            for ev in v.evidence[1:]
+        ):
+            continue
+        yield Flag(
+            tag="misattribution",
+            severity=part_severity[span.part],
+            unit_id=unit.unit_id,
+            claim_index=v.claim.index,
+            message=(
+                f"The summary attributes this to {named}, but it comes from the host's {span.label} "
+                f"({_at(best)}): {quoted(best.quote, 12)}."
             ),
             evidence=(best,),
         )
