@@ -283,18 +283,15 @@ def _with_video_url(transcript: Transcript, t_cfg: Mapping[str, Any], transcript
     return transcript
 
 
-def _unlabelled_reason(transcript: Transcript, flags_cfg: Mapping[str, Any]) -> str:
-    """Why misattribution is (mostly) unavailable on a transcript without speaker labels."""
+def _framed_parts(transcript: Transcript, flags_cfg: Mapping[str, Any]) -> str | None:
+    """"introduction and closing words" (the host's framing found in a transcript without speaker
+    labels, by ``flags.misattribution.host_framing``), ``None`` when none was found."""
     from harness.flags.evidence_checks import framing_of
 
     framing = framing_of(transcript, flags_cfg.get("misattribution") or {})
     if not framing.spans or not framing.guests:
-        return "the transcript has no speaker labels"
-    parts = " and ".join(s.label for s in framing.spans)
-    return (
-        "the transcript has no speaker labels: only statements the summary gives the guest that come "
-        f"from the host's {parts} (found by the show's formulas) are checked"
-    )
+        return None
+    return " and ".join(s.label for s in framing.spans)
 
 
 def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -311,20 +308,27 @@ def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[
 
     out: list[dict[str, str]] = []
     speakers = sorted({s.speaker for s in transcript.content_segments if s.speaker})
+    framed = None if speakers else _framed_parts(transcript, flags_cfg)
+    unlabelled = "the transcript has no speaker labels"
     if flag_on("misattribution"):
         if not speakers:
-            out.append({"check": "misattribution", "reason": _unlabelled_reason(transcript, flags_cfg)})
+            reason = unlabelled if framed is None else (
+                f"{unlabelled}: only statements the summary gives the guest that come from the host's "
+                f"{framed} (found by the show's formulas) are checked"
+            )
+            out.append({"check": "misattribution", "reason": reason})
         elif len(speakers) == 1:
             out.append(
                 {"check": "misattribution", "reason": f"the transcript names only one speaker ({speakers[0]})"}
             )
     if flag_on("misattributed_quote") and len(speakers) < 2 and any(u.kind == "quote" for u in summary.content_units):
-        out.append(
-            {
-                "check": "misattributed_quote",
-                "reason": "the transcript names fewer than two speakers, so who said a quotation cannot be checked",
-            }
-        )
+        reason = "the transcript names fewer than two speakers, so who said a quotation cannot be checked"
+        if framed is not None:
+            reason = (
+                f"{unlabelled}: only quotes the page gives the guest that the host says in his {framed} "
+                "are checked"
+            )
+        out.append({"check": "misattributed_quote", "reason": reason})
     timed = bool(transcript.blocks)
     if not timed:
         if flag_on("wrong_timestamp"):

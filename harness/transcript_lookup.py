@@ -176,10 +176,49 @@ class HostFraming:
                 return span
         return None
 
+    def credits_guest(self, text: str, char_start: int, char_end: int) -> bool:
+        """Whether the host credits ``text[char_start:char_end]`` to the guest, so that it is the
+        guest's words or view, read or reported by the host: in the passage's own sentence, the
+        guest's name or a pronoun with a reporting cue ("as Scott says", "where he argues that",
+        "his main thesis is that", "quote,", or a quotation of a source the guest may have
+        written: "a quote from Machines Who Think"), or, anywhere in its span before it, the
+        formula of a reading of the guest ("let me leave you with some words from Scott Aaronson
+        in his book": the reading can run on for a minute)."""
+        span = self.span_at(char_start, char_end)
+        if span is None:
+            return False
+        sentence, reading = _credit_patterns(self.guests)
+        own = text[_sentence_start(text, char_start, span.char_start, none_found_at=False) : char_end]
+        before = text[span.char_start : char_end]
+        return any(p.search(own) for p in sentence) or any(p.search(before) for p in reading)
+
     def part_at(self, char_start: int, char_end: int) -> str | None:
         """The part (``intro``/``outro``) that holds most of ``[char_start, char_end)``."""
         span = self.span_at(char_start, char_end)
         return span.part if span else None
+
+
+_REPORTING = r"(?:says|said|say|puts it|put it|wrote|writes|argues|argued|believes|told me|tells|calls)"
+_VIEW = r"(?:thesis|argument|arguments|view|views|idea|ideas|words|line|claim|book|paper|point)"
+
+
+def _credit_patterns(guests: Sequence[str]) -> tuple[list[re.Pattern[str]], list[re.Pattern[str]]]:
+    """Reporting cues that credit a passage to one of ``guests``: those that must share its
+    sentence, and the formulas of a reading that may come a sentence before it."""
+    tokens = sorted({t for g in guests for t in re.findall(r"[A-Za-z][\w'’\-]{2,}", g)})
+    name = r"(?:" + "|".join(re.escape(t) for t in tokens) + r")" if tokens else r"(?!x)x"
+    who = rf"(?:{name}(?:['’]s)?|he|she)"
+    sentence = [
+        re.compile(rf"\b{who},?\s+(?:\w+[\s,]+){{0,2}}?{_REPORTING}\b", re.IGNORECASE),
+        re.compile(rf"\bas\s+(?:\w+\s+)?{name}\b", re.IGNORECASE),
+        re.compile(rf"\b(?:his|her|{name}['’]s)\s+(?:\w+\s+){{0,2}}?{_VIEW}\b", re.IGNORECASE),
+        re.compile(r"\bquote,", re.IGNORECASE),
+        re.compile(r"\b(?:a|the|this)\s+(?:\w+\s+)?(?:quote|quotation|line|passage)\s+(?:from|by|of|in)\b", re.IGNORECASE),
+    ]
+    reading = [
+        re.compile(rf"\b(?:words|quote|quotes|line|lines)\s+(?:of\s+wisdom\s+)?(?:from|of|by)\s+(?:\w+\s+){{0,2}}?{name}\b", re.IGNORECASE),
+    ]
+    return sentence, reading
 
 
 def _compile(patterns: Iterable[str], what: str) -> list[re.Pattern[str]]:
@@ -197,12 +236,13 @@ _SENTENCE_REACH = 300
 punctuation) the span starts or ends at the formula itself."""
 
 
-def _sentence_start(text: str, at: int, floor: int) -> int:
-    """Offset where the sentence holding ``at`` starts (after the last . ! ? before it)."""
+def _sentence_start(text: str, at: int, floor: int, *, none_found_at: bool = True) -> int:
+    """Offset where the sentence holding ``at`` starts (after the last . ! ? before it); with
+    no sentence end within reach, ``at`` itself (``none_found_at``) or the reach's start."""
     floor = max(floor, at - _SENTENCE_REACH)
     cut = max(text.rfind(ch, floor, at) for ch in ".!?")
     if cut < 0:
-        return at
+        return at if none_found_at else floor
     return cut + 1 + (len(text[cut + 1 : at]) - len(text[cut + 1 : at].lstrip()))
 
 

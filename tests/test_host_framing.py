@@ -162,3 +162,59 @@ def test_report_says_what_misattribution_can_check_without_labels(captions, cfg)
     plain = read_webvtt(_vtt(MIDDLE), "plain.vtt", "0" * 64)
     (entry,) = [c for c in not_available_checks(plain, s, {"flags": cfg}) if c["check"] == "misattribution"]
     assert entry["reason"] == "the transcript has no speaker labels"
+
+
+def _quote_flags(transcript, quote: str, cfg: dict):
+    u = SummaryUnit(unit_id="u001", index=0, section="Quotes", kind="quote", text=quote, text_plain=quote, line_no=1)
+    summary = Summary(path="s.md", sha256="0" * 64, format="plain", title=None, units=(u,), line_roles=())
+    return detect_flags(transcript, summary, (), cfg)
+
+
+@pytest.fixture(scope="module")
+def quote_cfg() -> dict:
+    out = copy.deepcopy(default_flags_config())
+    out["enabled"] = ["misattributed_quote"]
+    return out
+
+
+def test_a_quote_the_host_reads_is_not_the_guests(quote_cfg):
+    outro = OUTRO[:2] + ["The sea does not reward those who are too anxious or too greedy.", OUTRO[3]]
+    mid = [*MIDDLE]
+    mid[10] = "In fact, as Mira says, every reef keeps a memory of the last storm."
+    t = read_webvtt(_vtt(COLD_OPEN + INTRO + mid + outro), "q.vtt", "0" * 64)
+    (flag,) = _quote_flags(t, "“The sea does not reward those who are too anxious or too greedy.”", quote_cfg)
+    assert flag.tag == "misattributed_quote" and flag.severity == "major"
+    assert "gives this quote to Mira Okonkwo-Vale, but the host says it in his closing words" in flag.message
+    # the page credits the author the host reads: right
+    assert _quote_flags(t, "“The sea does not reward those who are too anxious or too greedy.” — Basil Tremaine",
+                        quote_cfg) == ()
+    # a quotation from the conversation itself: no speaker to compare, nothing to flag
+    assert _quote_flags(t, "“I think kelp forests will outlast most coral reefs in this century.”", quote_cfg) == ()
+    # the host reads the guest's own words: hers
+    reads_guest = [*outro]
+    reads_guest[1] = "And now, let me leave you with some words from Mira Okonkwo-Vale herself."
+    t2 = read_webvtt(_vtt(COLD_OPEN + INTRO + MIDDLE + reads_guest), "q2.vtt", "0" * 64)
+    assert _quote_flags(t2, "“The sea does not reward those who are too anxious or too greedy.”", quote_cfg) == ()
+
+
+def test_host_credits_the_guest_by_a_reporting_cue():
+    from harness.transcript_lookup import FramedSpan, HostFraming
+
+    def credited(text: str, passage: str) -> bool:
+        fr = HostFraming((FramedSpan("intro", 0, len(text)),), ("Scott Aaronson",))
+        return fr.credits_guest(text, text.index(passage), len(text))
+
+    assert credited("I'm always learning. In fact, as Scott says, if you always win, you lose.", "if you always")
+    assert credited("Let me leave you with some words from Scott Aaronson. If you always win, you lose.", "If you")
+    assert credited("He has a new book, where he argues brilliantly, I would say, that email is bad.", "email is")
+    assert credited("His main thesis is that addiction has less to do with drugs.", "addiction")
+    assert credited("It challenges us to, quote, use empirical evidence.", "use empirical")
+    # a quotation of a source (the guest's book, say): not the host's own words
+    assert credited("I found her work by a quote from Thinking Engines that says, AI began with myths.", "AI began")
+    # a reading of the guest runs on past its first sentence
+    reading = "Let me leave you with words from Scott Aaronson in his book. " + "Lots of words here. " * 30 + "To me, X."
+    assert credited(reading, "To me, X.")
+    # the guest's name alone, or a cue in an earlier sentence, credits nothing
+    assert not credited("This is a conversation with Scott Aaronson, his second time. If you win, you lose.", "If you")
+    assert not credited("People miss his ideas. We talk about it. To me, ego can lead you astray.", "ego can")
+    assert not credited("He's one of the top researchers in the world working on robots.", "one of the top")

@@ -370,6 +370,8 @@ def _misattributed_framing(
         span = framing.span_at(best.char_start, best.char_end)
         if span is None:
             continue
+        if framing.credits_guest(ctx.transcript.text, best.char_start, best.char_end):
+            continue  # the host reads or reports the guest's own words ("as Scott says, …")
         names = {w for g in framing.guests for w in content_words(g)}
         shared = (set(content_words(v.claim.text)) - names) & set(content_words(best.quote))
         if len(shared) < min_shared:

@@ -7,8 +7,10 @@
 * ``quote_paraphrased`` (minor) — the words are not said, but a passage says the same thing in
   other words: the page presents a paraphrase as a quotation.
 * ``misattributed_quote`` (major) — the words are said, but by someone other than the person the
-  page credits (an attribution after the quote, else the person the page is about). Needs
-  speaker labels; without them the check is not available.
+  page credits (an attribution after the quote, else the person the page is about). With
+  speaker labels, any quote; without them (captions), a quote the page gives the guest that the
+  host says in his introduction or closing words (``flags.misattribution.host_framing``), unless
+  he is reading or reporting the guest's words there ("as Scott says, …").
 
 Each flag's evidence is the exact transcript span the quote matched, with its time and speaker.
 """
@@ -77,6 +79,9 @@ def detect_misattributed_quote(ctx: FlagContext, params: Mapping[str, Any]) -> I
     """Quotes said (word for word or nearly) by someone other than the person the page credits."""
     sev = severity(params, "severity")
     classes = frozenset(params["classes"] or ())
+    if not ctx.index.speakers:
+        yield from _host_quotes(ctx, sev, classes)
+        return
     for uid, m in ctx.quotes.items():
         if m.match_class not in classes or not m.speaker_differs:
             continue
@@ -84,6 +89,35 @@ def detect_misattributed_quote(ctx: FlagContext, params: Mapping[str, Any]) -> I
         said_by = " and ".join(m.speakers) if len(m.speakers) > 1 else others[0]
         message = (
             f"The page credits this quote to {m.credited}, but in the transcript it is said by {said_by} "
+            f"({_where(m)}): {quoted(m.span or '', 20)}."
+        )
+        yield _quote_flag("misattributed_quote", sev, uid, message, ctx, m)
+
+
+def _host_quotes(ctx: FlagContext, sev: str, classes: frozenset[str]) -> Iterable[Flag]:
+    """Quotes of a transcript without speaker labels that the host says in his framing (see
+    ``misattribution``'s ``host_framing``), while the page gives them to the guest: no
+    attribution after the quote, or one that names the guest."""
+    from harness.flags.evidence_checks import framing_of
+    from harness.quotes import quote_text
+    from harness.transcript_lookup import same_person
+
+    framing = framing_of(ctx.transcript, ctx.cfg.get("misattribution") or {}, ctx.episode)
+    if not framing.spans or not framing.guests:
+        return
+    for uid, m in ctx.quotes.items():
+        if m.match_class not in classes or m.char_start is None or m.char_end is None:
+            continue
+        span = framing.span_at(m.char_start, m.char_end)
+        if span is None or framing.credits_guest(ctx.transcript.text, m.char_start, m.char_end):
+            continue
+        unit = ctx.units.get(uid)
+        qt = quote_text(unit) if unit is not None else None
+        credited = qt.attribution if qt is not None and qt.attribution else framing.guests[0]
+        if not any(same_person(credited, g) for g in framing.guests):
+            continue  # the page credits someone else (the author the host quotes, say)
+        message = (
+            f"The page gives this quote to {credited}, but the host says it in his {span.label} "
             f"({_where(m)}): {quoted(m.span or '', 20)}."
         )
         yield _quote_flag("misattributed_quote", sev, uid, message, ctx, m)
