@@ -525,6 +525,7 @@ class MisattributionHostFraming:
     intro_max_share: float = _required()
     outro_min_share: float = _required()
     min_shared_words: int = _required()
+    min_shared_share: float = _required()
     severity_intro: str = _required()
     severity_outro: str = _required()
 

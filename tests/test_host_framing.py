@@ -138,6 +138,11 @@ def test_what_the_framing_cannot_tell_is_not_flagged(captions, cfg):
     # a passage that only names the guest is no evidence of who said what
     opening = "The following is a conversation with Mira Okonkwo-Vale"
     assert _flags(captions, "Okonkwo-Vale argues that storms reshape reef fish.", opening, cfg) == ()
+    # an intro passage that shares only the claim's topic (3 of 14 words): no evidence of who said it
+    intro = "She is one of the leading researchers in the world working on how coral reefs recover from heat."
+    topical = ("Okonkwo-Vale argues that coral reefs need marine protected areas, fishing bans and cooler water "
+               "to recover after bleaching events.")
+    assert _flags(captions, topical, intro, cfg) == ()
     quote = "The sea does not reward those who are too anxious or too greedy."
     # no attribution ("the quote says"), or a person who is not the guest: nothing to check
     assert _flags(captions, "The closing quote says the sea does not reward the anxious or greedy.", quote, cfg) == ()

@@ -358,6 +358,7 @@ def _misattributed_framing(
     guest = Speaker(framing.guests[0], frozenset(framing.guests), 0)
     fcfg = params.get("host_framing") or {}
     min_shared = int(fcfg.get("min_shared_words", 1))
+    min_share = float(fcfg.get("min_shared_share", 0.0))
     part_severity = {part: severity(fcfg, f"severity_{part}") if f"severity_{part}" in fcfg else sev for part in ("intro", "outro")}
     for unit, v in _verdict_items(ctx):
         if not v.evidence or v.label not in SUPPORTED:
@@ -373,9 +374,10 @@ def _misattributed_framing(
         if framing.credits_guest(ctx.transcript.text, best.char_start, best.char_end):
             continue  # the host reads or reports the guest's own words ("as Scott says, …")
         names = {w for g in framing.guests for w in content_words(g)}
-        shared = (set(content_words(v.claim.text)) - names) & set(content_words(best.quote))
-        if len(shared) < min_shared:
-            continue  # the passage names the guest but does not say what the claim says
+        said = set(content_words(v.claim.text)) - names
+        shared = said & set(content_words(best.quote))
+        if len(shared) < min_shared or len(shared) < min_share * len(said):
+            continue  # the passage shares a topic with the claim but does not say what it says
         if any(
             framing.part_at(ev.char_start, ev.char_end) is None and ev.score >= best.score - margin
             for ev in v.evidence[1:]
