@@ -325,7 +325,7 @@ def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[
         reason = "the transcript names fewer than two speakers, so who said a quotation cannot be checked"
         if framed is not None:
             reason = (
-                f"{unlabelled}: only quotes the page gives the guest that the host says in his {framed} "
+                f"{unlabelled}: only quotes the page gives the guest that the host says in the {framed} "
                 "are checked"
             )
         out.append({"check": "misattributed_quote", "reason": reason})

@@ -189,7 +189,7 @@ def test_a_quote_the_host_reads_is_not_the_guests(quote_cfg):
     t = read_webvtt(_vtt(COLD_OPEN + INTRO + mid + outro), "q.vtt", "0" * 64)
     (flag,) = _quote_flags(t, "“The sea does not reward those who are too anxious or too greedy.”", quote_cfg)
     assert flag.tag == "misattributed_quote" and flag.severity == "major"
-    assert "gives this quote to Mira Okonkwo-Vale, but the host says it in his closing words" in flag.message
+    assert "gives this quote to Mira Okonkwo-Vale, but the host says it in the closing words" in flag.message
     # the page credits the author the host reads: right
     assert _quote_flags(t, "“The sea does not reward those who are too anxious or too greedy.” — Basil Tremaine",
                         quote_cfg) == ()

@@ -9,7 +9,7 @@
 * ``misattributed_quote`` (major) — the words are said, but by someone other than the person the
   page credits (an attribution after the quote, else the person the page is about). With
   speaker labels, any quote; without them (captions), a quote the page gives the guest that the
-  host says in his introduction or closing words (``flags.misattribution.host_framing``), unless
+  host says in the introduction or closing words (``flags.misattribution.host_framing``), unless
   he is reading or reporting the guest's words there ("as Scott says, …").
 
 Each flag's evidence is the exact transcript span the quote matched, with its time and speaker.
@@ -95,7 +95,7 @@ def detect_misattributed_quote(ctx: FlagContext, params: Mapping[str, Any]) -> I
 
 
 def _host_quotes(ctx: FlagContext, sev: str, classes: frozenset[str]) -> Iterable[Flag]:
-    """Quotes of a transcript without speaker labels that the host says in his framing (see
+    """Quotes of a transcript without speaker labels that the host says in the framing (see
     ``misattribution``'s ``host_framing``), while the page gives them to the guest: no
     attribution after the quote, or one that names the guest."""
     from harness.flags.evidence_checks import framing_of
@@ -117,7 +117,7 @@ def _host_quotes(ctx: FlagContext, sev: str, classes: frozenset[str]) -> Iterabl
         if not any(same_person(credited, g) for g in framing.guests):
             continue  # the page credits someone else (the author the host quotes, say)
         message = (
-            f"The page gives this quote to {credited}, but the host says it in his {span.label} "
+            f"The page gives this quote to {credited}, but the host says it in the {span.label} "
             f"({_where(m)}): {quoted(m.span or '', 20)}."
         )
         yield _quote_flag("misattributed_quote", sev, uid, message, ctx, m)
