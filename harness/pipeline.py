@@ -286,7 +286,7 @@ def _with_video_url(transcript: Transcript, t_cfg: Mapping[str, Any], transcript
 def _framed_parts(transcript: Transcript, flags_cfg: Mapping[str, Any]) -> str | None:
     """"introduction and closing words" (the host's framing found in a transcript without speaker
     labels, by ``flags.misattribution.host_framing``), ``None`` when none was found."""
-    from harness.flags.evidence_checks import framing_of
+    from harness.flags.base import framing_of
 
     framing = framing_of(transcript, flags_cfg.get("misattribution") or {})
     if not framing.spans or not framing.guests:

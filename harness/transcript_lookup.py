@@ -5,6 +5,7 @@ which speaker a person's name means, and the ``Evidence`` record of a span.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -202,9 +203,11 @@ _REPORTING = r"(?:says|said|say|puts it|put it|wrote|writes|argues|argued|believ
 _VIEW = r"(?:thesis|argument|arguments|view|views|idea|ideas|words|line|claim|book|paper|point)"
 
 
-def _credit_patterns(guests: Sequence[str]) -> tuple[list[re.Pattern[str]], list[re.Pattern[str]]]:
+@functools.lru_cache(maxsize=64)
+def _credit_patterns(guests: tuple[str, ...]) -> tuple[list[re.Pattern[str]], list[re.Pattern[str]]]:
     """Reporting cues that credit a passage to one of ``guests``: those that must share its
-    sentence, and the formulas of a reading that may come a sentence before it."""
+    sentence, and the formulas of a reading that may come a sentence before it (compiled once
+    per guest list, not once per claim)."""
     tokens = sorted({t for g in guests for t in re.findall(r"[A-Za-z][\w'’\-]{2,}", g)})
     name = r"(?:" + "|".join(re.escape(t) for t in tokens) + r")" if tokens else r"(?!x)x"
     who = rf"(?:{name}(?:['’]s)?|he|she)"

@@ -11,7 +11,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.flags import default_flags_config, detect_flags
-from harness.flags.evidence_checks import framing_of
+from harness.flags.base import framing_of
 from harness.readers.captions import read_webvtt
 from harness.transcript_lookup import evidence_from_span, host_framing
 from harness.types import Claim, Summary, SummaryUnit, UnitVerdict, Verdict

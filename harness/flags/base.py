@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from harness.errors import ConfigError
 from harness.flags.numbers import Number, extract_numbers
 from harness.text import norm_word, split_sentences, word_set
-from harness.transcript_lookup import Speaker, guest_of, speaker_of, transcript_speakers
+from harness.transcript_lookup import HostFraming, Speaker, guest_of, host_framing, speaker_of, transcript_speakers
 from harness.registry import Registry
 from harness.types import Flag, QuoteMatch, Summary, SummaryUnit, Transcript, UnitVerdict, Verdict
 
@@ -231,6 +231,33 @@ def transcript_index(transcript: Transcript, episode: Episode | None = None) -> 
     return episode.derived("flags.transcript_index", lambda: _build_index(episode.transcript))
 
 
+def framing_of(transcript: Transcript, params: Mapping[str, Any], episode: Any = None) -> HostFraming:
+    """The host's intro and outro of an unlabelled transcript by ``flags.misattribution.host_framing``
+    (empty when that block is off or missing); built once per episode and config."""
+    cfg = params.get("host_framing") or {}
+    if not cfg or not cfg.get("enabled", False):
+        return HostFraming()
+    try:
+        kwargs = dict(
+            openings=list(cfg["openings"]),
+            conversation_starts=list(cfg["conversation_starts"]),
+            outros=list(cfg["outros"]),
+            intro_max_share=float(cfg["intro_max_share"]),
+            outro_min_share=float(cfg["outro_min_share"]),
+        )
+    except KeyError as exc:
+        raise ConfigError(f"flags.misattribution.host_framing needs key {exc}") from exc
+    if not (0 < kwargs["intro_max_share"] < kwargs["outro_min_share"] < 1):
+        raise ConfigError("flags.misattribution.host_framing: need 0 < intro_max_share < outro_min_share < 1")
+    try:
+        if episode is None:
+            return host_framing(transcript, **kwargs)
+        key = "flags.host_framing:" + repr(sorted(kwargs.items()))
+        return episode.derived(key, lambda: host_framing(episode.transcript, **kwargs))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 # ----------------------------------------------------------------------------------------------
 # Context
 # ----------------------------------------------------------------------------------------------
@@ -270,6 +297,12 @@ class FlagContext:
     @functools.cached_property
     def index(self) -> TranscriptIndex:
         return transcript_index(self.transcript, self.episode)
+
+    @functools.cached_property
+    def framing(self) -> HostFraming:
+        """The host's framing of an unlabelled transcript (``flags.misattribution.host_framing``),
+        shared by ``misattribution`` and ``misattributed_quote``."""
+        return framing_of(self.transcript, self.cfg.get("misattribution") or {}, self.episode)
 
     @functools.cached_property
     def quotes(self) -> Mapping[str, QuoteMatch]:

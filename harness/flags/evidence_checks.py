@@ -17,8 +17,8 @@ from harness.flags.numbers import Number, comparable, extract_numbers, same_valu
 from harness.flags.text import quoted
 from harness.formats.base import find_citations
 from harness.text import content_words, format_clock
-from harness.transcript_lookup import HostFraming, Speaker, host_framing, match_speaker
-from harness.types import Evidence, Flag, SummaryUnit, Transcript, Verdict
+from harness.transcript_lookup import Speaker, match_speaker
+from harness.types import Evidence, Flag, SummaryUnit, Verdict
 
 
 def _verdict_items(ctx: FlagContext) -> Iterable[tuple[SummaryUnit, Verdict]]:
@@ -311,33 +311,6 @@ def detect_misattribution(ctx: FlagContext, params: Mapping[str, Any]) -> Iterab
         )
 
 
-def framing_of(transcript: Transcript, params: Mapping[str, Any], episode: Any = None) -> HostFraming:
-    """The host's intro and outro of an unlabelled transcript by ``flags.misattribution.host_framing``
-    (empty when that block is off or missing); built once per episode and config."""
-    cfg = params.get("host_framing") or {}
-    if not cfg or not cfg.get("enabled", False):
-        return HostFraming()
-    try:
-        kwargs = dict(
-            openings=list(cfg["openings"]),
-            conversation_starts=list(cfg["conversation_starts"]),
-            outros=list(cfg["outros"]),
-            intro_max_share=float(cfg["intro_max_share"]),
-            outro_min_share=float(cfg["outro_min_share"]),
-        )
-    except KeyError as exc:
-        raise ConfigError(f"flags.misattribution.host_framing needs key {exc}") from exc
-    if not (0 < kwargs["intro_max_share"] < kwargs["outro_min_share"] < 1):
-        raise ConfigError("flags.misattribution.host_framing: need 0 < intro_max_share < outro_min_share < 1")
-    try:
-        if episode is None:
-            return host_framing(transcript, **kwargs)
-        key = "flags.host_framing:" + repr(sorted(kwargs.items()))
-        return episode.derived(key, lambda: host_framing(episode.transcript, **kwargs))
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-
-
 def _misattributed_framing(
     ctx: FlagContext,
     params: Mapping[str, Any],
@@ -352,10 +325,11 @@ def _misattributed_framing(
 
     ``min_evidence_score`` does not apply: the verdict's label (by the backend's own thresholds)
     already says the best passage supports the claim, and backends score on different scales."""
-    framing = framing_of(ctx.transcript, params, ctx.episode)
+    framing = ctx.framing
     if not framing.spans or not framing.guests:
         return
     guest = Speaker(framing.guests[0], frozenset(framing.guests), 0)
+    names = {w for g in framing.guests for w in content_words(g)}
     fcfg = params.get("host_framing") or {}
     min_shared = int(fcfg.get("min_shared_words", 1))
     min_share = float(fcfg.get("min_shared_share", 0.0))
@@ -373,7 +347,6 @@ def _misattributed_framing(
             continue
         if framing.credits_guest(ctx.transcript.text, best.char_start, best.char_end):
             continue  # the host reads or reports the guest's own words ("as Scott says, …")
-        names = {w for g in framing.guests for w in content_words(g)}
         said = set(content_words(v.claim.text)) - names
         shared = said & set(content_words(best.quote))
         if len(shared) < min_shared or len(shared) < min_share * len(said):

@@ -98,11 +98,10 @@ def _host_quotes(ctx: FlagContext, sev: str, classes: frozenset[str]) -> Iterabl
     """Quotes of a transcript without speaker labels that the host says in the framing (see
     ``misattribution``'s ``host_framing``), while the page gives them to the guest: no
     attribution after the quote, or one that names the guest."""
-    from harness.flags.evidence_checks import framing_of
     from harness.quotes import quote_text
     from harness.transcript_lookup import same_person
 
-    framing = framing_of(ctx.transcript, ctx.cfg.get("misattribution") or {}, ctx.episode)
+    framing = ctx.framing
     if not framing.spans or not framing.guests:
         return
     for uid, m in ctx.quotes.items():
