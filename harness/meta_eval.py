@@ -502,7 +502,7 @@ def format_table(result: Mapping[str, Any]) -> str:
 
 def format_conversation_table(conv: Mapping[str, Any]) -> str:
     """Plain-text rows of the conversation figures: units and claims per split."""
-    lines = [f"{'conversation':<24} {'n':>5} {'bal.acc':>8} {'ROC AUC':>8} {'false al.':>9}  recall per kind"]
+    lines = [f"{'conversation':<24} {'n':>5} {'bal.acc':>8} {'ROC AUC':>8} {'false al.':>9} {'at moment':>9}  recall per kind"]
     for split, fig in conv["splits"].items():
         for part in ("units", "claims"):
             f = fig[part]
@@ -513,7 +513,12 @@ def format_conversation_table(conv: Mapping[str, Any]) -> str:
             by = f.get("by_error_kind") if part == "units" else f.get("by_kind")
             kinds = ", ".join(f"{k} {v['flagged']:.2f}" for k, v in (by or {}).items() if not k.startswith("faithful") and k != "supported")
             fa_text = "n/a" if fa is None else f"{fa:.3f}"
-            lines.append(f"{split + ' ' + part:<24} {f['n']:>5} {f['balanced_accuracy']:>8.3f} {auc:>8} {fa_text:>9}  {kinds}")
+            # share of records (with labelled moments) whose deciding evidence lies at the moment
+            at = (f.get("evidence_at_moment") or {}).get("share")
+            at_text = "n/a" if at is None else f"{at:.3f}"
+            lines.append(
+                f"{split + ' ' + part:<24} {f['n']:>5} {f['balanced_accuracy']:>8.3f} {auc:>8} {fa_text:>9} {at_text:>9}  {kinds}"
+            )
     return "\n".join(lines)
 
 

@@ -252,3 +252,56 @@ def test_rows_carry_the_deciding_claims_features(evaluated):
     # cuts other than the support one (a judge's p_contradicted, the contradiction score)
     assert row["features"] and all(isinstance(v, float) for v in row["features"].values())
     assert all(round(v, 4) == v for v in row["features"].values())
+
+
+def test_evidence_at_moment_compares_the_deciding_claims_first_passage():
+    from types import SimpleNamespace as NS
+
+    from harness.benchmarks.conversation import Moment
+    from harness.benchmarks.conversation_eval import MOMENT_SLACK_S, evidence_at_moment
+
+    def claim(score, start, end=None):
+        ev = (NS(start_s=start, end_s=end),) if start is not False else ()
+        return NS(score=score, evidence=ev)
+
+    moment = (Moment(100.0, 130.0),)
+    # the weakest claim (score 0.2) decides; its passage at 150-160 s is 20 s after the moment
+    uv = NS(claims=[claim(0.9, 1000.0, 1010.0), claim(0.2, 150.0, 160.0)])
+    assert evidence_at_moment(uv, moment) is True
+    assert evidence_at_moment(uv, moment, slack_s=10.0) is False
+    # beyond the slack on the other side
+    assert evidence_at_moment(NS(claims=[claim(0.5, 40.0, 100.0 - MOMENT_SLACK_S - 1)]), moment) is False
+    # a claim with no evidence is a miss; nothing to compare is None
+    assert evidence_at_moment(NS(claims=[claim(0.5, False)]), moment) is False
+    assert evidence_at_moment(NS(claims=[claim(0.5, None)]), moment) is None
+    assert evidence_at_moment(uv, ()) is None and evidence_at_moment(NS(claims=[]), moment) is None
+
+
+def test_figures_count_evidence_at_the_labelled_moment():
+    rows = [
+        Scored("a", "e", "dev", "g", False, "supported", 0.9, (), False, evidence_at_moment=True),
+        Scored("b", "e", "dev", "g", False, "unsupported", 0.1, (), True, evidence_at_moment=False),
+        Scored("c", "e", "dev", "g", True, "unsupported", 0.1, (), True, evidence_at_moment=True),
+        Scored("d", "e", "dev", "g", True, "unsupported", 0.1, (), True),  # no moments: not counted
+    ]
+    assert figures(rows, ("g",))["evidence_at_moment"] == {"n": 3, "share": 0.6667, "share_not_problem": 0.5}
+
+
+def test_rows_say_whether_the_evidence_is_at_the_moment(evaluated):
+    _, rows = evaluated
+    # the mini claims carry no moments: nothing to compare
+    assert all(r["evidence_at_moment"] is None for r in rows.values())
+
+
+def test_the_printed_table_names_the_share_of_evidence_at_the_moment():
+    from harness.meta_eval import format_conversation_table
+
+    rows = [
+        Scored("a", "e", "dev", "faithful_gist", False, "supported", 0.9, (), False, evidence_at_moment=True),
+        Scored("b", "e", "dev", "negation", True, "unsupported", 0.1, (), True, evidence_at_moment=False),
+    ]
+    conv = {"splits": {"dev": {"claims": figures(rows, ("faithful_gist", "negation"), ("faithful_gist",)), "units": {"n": 0}}}}
+    header, line = format_conversation_table(conv).splitlines()
+    assert "at moment" in header
+    assert line.split()[:7] == ["dev", "claims", "2", "1.000", "1.000", "0.000", "0.500"]
+    assert line.endswith("negation 1.00")

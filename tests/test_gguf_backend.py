@@ -202,6 +202,26 @@ def test_second_window_is_judged_only_when_the_first_is_inconclusive(tmp_path: P
     assert len(engine.bodies) == 3
 
 
+def test_stop_at_supported_ends_a_claim_at_the_supported_cut(tmp_path: Path) -> None:
+    # p_supported 0.3 on the first window: below `conclusive` (0.8) but at the backend's own
+    # supported cut, so the claim is supported whatever its second window says.
+    pairs = [VerifyPair("Ilya likes compute.", OTHER), VerifyPair("Ilya likes compute.", EVIDENCE)]
+    thresholds = {"supported": 0.3, "partial": 0.2, "contradicted": 0.5}
+    # By default the second window is still judged: it may be the better evidence to show.
+    engine = FakeEngine()
+    assert [s.features["judged"] for s in _gguf(tmp_path / "a", engine, thresholds=thresholds).score(pairs)] == [1.0, 1.0]
+    engine = FakeEngine()
+    scores = _gguf(tmp_path, engine, thresholds=thresholds, stop_at_supported=True).score(pairs)
+    assert [s.features["judged"] for s in scores] == [1.0, 0.0]
+    assert scores[0].support == pytest.approx(0.3) and len(engine.bodies) == 1
+    # Just above the score, the first window is inconclusive again and the second one is asked.
+    engine = FakeEngine()
+    above = {**thresholds, "supported": 0.301}
+    scores = _gguf(tmp_path / "b", engine, thresholds=above, stop_at_supported=True).score(pairs)
+    assert [s.features["judged"] for s in scores] == [1.0, 1.0]
+    assert len(engine.bodies) == 2
+
+
 def test_joint_windows_judge_a_merged_claim_on_both_windows_at_once(tmp_path: Path) -> None:
     # "Zorblex" is in one window and "Quillan" in the other: no window alone supports the claim
     first = "Mara founded Zorblex in a garage. It sold kites, then toys."

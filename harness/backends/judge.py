@@ -17,7 +17,8 @@ One prompt, one grading and one on-disk verdict cache, whatever runs the model:
 * **Top-1 window first.** Pairs come from alignment claim by claim, in retrieval rank order.
   Rank 1 of every claim is judged first; the next window of a claim is judged only when the
   previous one was inconclusive (neither ``p_supported`` nor ``p_contradicted`` reaches
-  ``conclusive``), up to ``max_windows``. A window that was not judged gets support 0 and
+  ``conclusive``; with ``stop_at_supported``, nor ``p_supported`` the backend's supported cut),
+  up to ``max_windows``. A window that was not judged gets support 0 and
   contradiction 0 with the feature ``judged = 0`` (it never wins chunk-and-max).
 * **Verdicts cached on disk**, in SQLite under ``$HARNESS_CACHE_DIR/judge/`` (``cache_dir``),
   keyed by (model id, prompt version, window hash, claim hash). Each answer is committed as it
@@ -70,7 +71,8 @@ JOINT_SEPARATOR = "\n[…]\n"
 
 JUDGE_KEYS = frozenset(
     {"use_context", "max_windows", "conclusive", "digits", "cache", "cache_dir", "max_consecutive_failures",
-     "progress_every_s", "top_logprobs", "seed", "max_trims", "evidence_words", "joint_windows"}
+     "progress_every_s", "top_logprobs", "seed", "max_trims", "evidence_words", "joint_windows",
+     "stop_at_supported"}
 )
 """Config keys read by :class:`JudgeSettings` (shared by the gguf and llm backends)."""
 
@@ -201,6 +203,12 @@ class JudgeSettings:
         max_windows: windows judged per claim at most (rank order; see ``conclusive``).
         conclusive: a window whose ``p_supported`` or ``p_contradicted`` reaches this ends the
             claim; below it, the next window is judged.
+        stop_at_supported: a window whose ``p_supported`` reaches the backend's supported cut
+            also ends the claim. Its verdict is its best window's, so it is supported whatever a
+            later window says: no verdict changes and a request is saved, but the evidence shown
+            is the first supporting window, not the best one.
+        supported_cut: the backend's own ``thresholds.supported`` (read from the same config
+            block), or ``None`` (then ``stop_at_supported`` has no effect).
         digits: decimals the probabilities are rounded to.
         cache: keep verdicts on disk.
         cache_dir: ``None``: ``$HARNESS_CACHE_DIR``, else ``~/.cache/harness`` (as alignment).
@@ -230,11 +238,16 @@ class JudgeSettings:
     max_trims: int = 2
     evidence_words: int = 0
     joint_windows: bool = False
+    stop_at_supported: bool = False
+    supported_cut: float | None = None
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> JudgeSettings:
         """Settings from a backend's config block (other keys are ignored here)."""
         kwargs = {k: cfg[k] for k in JUDGE_KEYS if k in cfg and cfg[k] is not None}
+        thresholds = cfg.get("thresholds")
+        if isinstance(thresholds, Mapping) and thresholds.get("supported") is not None:
+            kwargs["supported_cut"] = float(thresholds["supported"])
         settings = cls(**kwargs)
         if settings.max_windows < 1 or not 0 < settings.conclusive <= 1 or settings.digits < 1:
             raise ConfigError("model: need max_windows >= 1, 0 < conclusive <= 1, digits >= 1")
@@ -378,7 +391,9 @@ class Judge:
         if score is None:
             return True  # failed: the run raises anyway
         c = self.settings.conclusive
-        return score.support >= c or (score.contradiction or 0.0) >= c
+        cut = self.settings.supported_cut
+        support_ends = min(c, cut) if self.settings.stop_at_supported and cut is not None else c
+        return score.support >= support_ends or (score.contradiction or 0.0) >= c
 
     def _score_one(self, pair: VerifyPair, earlier: Sequence[str] = ()) -> PairScore:
         """Judge one pair; ``earlier``: the claim's better-ranked windows, judged with it
@@ -460,6 +475,7 @@ class Judge:
             "max_windows": s.max_windows,
             "evidence_words": s.evidence_words,
             "conclusive": s.conclusive,
+            "stop_at_supported": s.stop_at_supported,
             "digits": s.digits,
             "seed": s.seed,
             "verdict_cache": str(self.cache.path) if self.cache else None,

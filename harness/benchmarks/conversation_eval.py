@@ -68,6 +68,11 @@ class Scored:
         flags: the problem flags that fired on it.
         predicted_problem: non-supported verdict or a problem flag.
         page: the summary page (units only).
+        error_kind: the unit's error kind (units labelled a problem).
+        features: the deciding (weakest) claim's verdict features.
+        checks: claim checks that fired on any claim of the unit.
+        evidence_at_moment: whether the deciding claim's first evidence passage lies within
+            ``MOMENT_SLACK_S`` of a labelled moment; ``None`` without moments or evidence.
     """
 
     key: str
@@ -83,6 +88,29 @@ class Scored:
     error_kind: str | None = None
     features: Mapping[str, float] | None = None
     checks: tuple[str, ...] = ()
+    evidence_at_moment: bool | None = None
+
+
+MOMENT_SLACK_S = 30.0
+"""Seconds of slack when checking evidence against a labelled moment: annotators mark a moment
+by its sentences, the pipeline's quote is a sentence or two of a ~50 s window."""
+
+
+def evidence_at_moment(uv: Any, moments: Sequence[Any], slack_s: float = MOMENT_SLACK_S) -> bool | None:
+    """Does the deciding (weakest) claim's first evidence passage overlap a labelled moment?
+
+    ``None`` when there is nothing to compare: no moments, no claims, or evidence without times.
+    """
+    if not moments or uv is None or not uv.claims:
+        return None
+    weakest = min(uv.claims, key=lambda v: v.score)
+    if not weakest.evidence:
+        return False
+    ev = weakest.evidence[0]
+    if ev.start_s is None:
+        return None
+    end = ev.end_s if ev.end_s is not None else ev.start_s
+    return any(ev.start_s <= m.end_s + slack_s and end >= m.start_s - slack_s for m in moments)
 
 
 def _claims_summary(claims: Sequence[WrittenClaim]) -> Any:
@@ -211,6 +239,7 @@ def score_benchmark(
                         predicted_problem=_predicted(uv.label, fired),
                         features=_weakest(uv),
                         checks=_checks(uv),
+                        evidence_at_moment=evidence_at_moment(uv, c.moments),
                     )
                 )
         for (_, page), labelled in sorted(ep_pages.items()):
@@ -239,6 +268,7 @@ def score_benchmark(
                     error_kind=lu.error_kind,
                     features=_weakest(uv) if uv is not None else None,
                     checks=_checks(uv) if uv is not None else (),
+                    evidence_at_moment=evidence_at_moment(uv, lu.moments),
                 )
                 if lu.is_problem is not None:
                     unit_rows.append(row)
@@ -342,6 +372,15 @@ def figures(rows: Sequence[Scored], groups: Sequence[str], faithful: Sequence[st
     for r in rows:
         verdicts[r.verdict] = verdicts.get(r.verdict, 0) + 1
     out["verdicts"] = dict(sorted(verdicts.items()))
+    located = [r for r in rows if r.evidence_at_moment is not None]
+    # Retrieval's share: the deciding evidence lies at the labelled moment (records with moments),
+    # overall and for the faithful records (where a miss means a true claim judged on the wrong passage).
+    out["evidence_at_moment"] = {
+        "n": len(located),
+        "share": _r(float(np.mean([r.evidence_at_moment for r in located]))) if located else None,
+        "share_not_problem": _r(float(np.mean([r.evidence_at_moment for r in located if not r.problem])))
+        if any(not r.problem for r in located) else None,
+    }
     return out
 
 
@@ -415,6 +454,7 @@ def evaluate_conversation(
             "flags": list(r.flags),
             "checks": list(r.checks),
             "predicted_problem": r.predicted_problem,
+            "evidence_at_moment": r.evidence_at_moment,
             # the deciding claim's verdict features (e.g. a judge's p_contradicted): what a
             # threshold other than the support cut is tuned on
             "features": {k: round(v, 4) for k, v in sorted((r.features or {}).items())},
