@@ -3,6 +3,8 @@ is asserted: the figures here are made up)."""
 
 from __future__ import annotations
 
+import pytest
+
 from harness.bench import _cache_delta, render
 
 
@@ -46,3 +48,55 @@ def test_model_outputs_on_disk_are_not_counted_as_transcript_texts():
              "disk_hits_by_kind": {"offline-minilm": 1000, "sentences": 100}}
     delta = _cache_delta(before, after)
     assert delta["from_disk"] == 1100 and delta["transcript_from_disk"] == 100
+
+
+def _judge_result(judged: int, cached: int) -> dict:
+    result = _result()
+    result["rows"][0]["judge_pairs"] = {"judged": judged, "cache_hits": cached}
+    result["rows"][1]["wall_s"] = 44.0
+    result.update(verifier="gguf", overrides=["model=gguf", "model.path=m.gguf"],
+                  targets={"all_three_1x_s": 300, "s_per_claim": 2.0})
+    return result
+
+
+def test_a_judge_is_held_to_its_own_targets():
+    text = render(_judge_result(judged=26, cached=0))
+    assert "Verifier: `gguf` (overrides: `model=gguf model.path=m.gguf`)." in text
+    assert "Judge pairs at 1x: 26 judged, 0 read from the verdict cache, for 22 claims." in text
+    assert "| the three references at 1x ≤ 300 s (models loaded) | 44 s | met |" in text
+    assert "| ≤ 2.0 s per claim, whole pipeline | 2 s | met |" in text  # 44 s / 22 claims
+    assert "peak RSS" not in text  # the offline verifier's targets do not apply
+
+
+def test_cached_verdicts_are_no_speed_figure():
+    text = render(_judge_result(judged=20, cached=6))
+    assert "these times are no speed figure" in text
+    assert "| the three references at 1x ≤ 300 s (models loaded) | — | not measured |" in text
+
+
+def test_judge_pairs_are_read_from_the_run_signature_also_through_the_cascade():
+    from types import SimpleNamespace
+
+    from harness.bench import _judge_pairs
+
+    pairs = {"judged": 3, "cache_hits": 1, "skipped_windows": 5}
+    gguf = SimpleNamespace(signature={"models": {"verifier": {"name": "gguf", "pairs": pairs}}})
+    cascade = SimpleNamespace(signature={"models": {"verifier": {"name": "cascade", "judge": {"pairs": pairs}}}})
+    offline = SimpleNamespace(signature={"models": {"verifier": {"name": "offline"}}})
+    assert _judge_pairs(gguf) == _judge_pairs(cascade) == {"judged": 3, "cache_hits": 1}
+    assert _judge_pairs(offline) is None
+
+
+def test_overrides_reach_the_config_the_models_are_loaded_from(monkeypatch):
+    import harness.bench as bench
+
+    seen: list[list[str]] = []
+
+    def compose(overrides):
+        seen.append(list(overrides))
+        raise RuntimeError("stop after the first compose")
+
+    monkeypatch.setattr(bench, "_compose", compose)
+    with pytest.raises(RuntimeError):
+        bench.run_bench([1], ["wiki"], None, bench.PROJECT_ROOT, ["model=gguf", "model.path=m.gguf"])
+    assert seen == [["model=gguf", "model.path=m.gguf"]]

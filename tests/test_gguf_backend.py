@@ -105,6 +105,37 @@ def test_prompt_puts_the_window_first_and_the_claim_last() -> None:
     assert prefix.startswith(f"Passage:\n{EVIDENCE}\n\n") and "Claim" not in prefix.replace("Context", "")[:-1]
 
 
+def test_few_shot_examples_come_before_the_pair_and_share_the_prefix() -> None:
+    from harness.backends.judge import FEW_SHOT, prompt_version
+
+    pair = VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)
+    plain = judge_messages(pair, True)
+    shots = judge_messages(pair, True, few_shot=True)
+    assert len(shots) == len(plain) + 2 * len(FEW_SHOT)
+    assert shots[0] == plain[0] and shots[-1] == plain[-1]  # same system prompt, same final request
+    assert [m["role"] for m in shots[1:-1]] == ["user", "assistant"] * len(FEW_SHOT)
+    assert {m["content"] for m in shots[2:-1:2]} == {"supported", "contradicted", "unsupported"}
+    # every example is a passage and a claim in the request's own layout
+    assert all(m["content"].startswith("Passage:\n") and "\n\nClaim: " in m["content"] for m in shots[1:-1:2])
+    # the examples are invented: no name of the reference episode's people
+    assert not any(name in m["content"] for m in shots[1:-1] for name in ("Ilya", "Lex", "Sutskever", "Fridman"))
+    # two pairs share everything up to their own passage: the prefix the KV cache re-uses
+    other = judge_messages(VerifyPair("Alex wrote the kernels.", OTHER), True, few_shot=True)
+    assert other[:-1] == shots[:-1]
+    assert prompt_version(True) != prompt_version(False) == PROMPT_VERSION
+
+
+def test_few_shot_answers_are_cached_apart_from_the_plain_prompts(tmp_path: Path) -> None:
+    pair = [VerifyPair("Ilya co-founded OpenAI.", EVIDENCE)]
+    engine = FakeEngine()
+    _gguf(tmp_path, engine).score(pair)
+    shots = _gguf(tmp_path, engine, few_shot=True)
+    shots.score(pair)
+    assert len(engine.bodies) == 2  # not answered from the plain prompt's cache
+    assert shots.describe()["prompt_version"].endswith("+few-shot")
+    assert _gguf(tmp_path, engine, few_shot=True).score(pair) and len(engine.bodies) == 2  # its own cache hit
+
+
 LONG_WINDOW = (
     "We talked about the weather in the mountains for a while. "
     "Then Ilya said the lab was founded in 2015 by a small group of researchers. "

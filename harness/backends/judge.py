@@ -62,6 +62,54 @@ SYSTEM_PROMPT = (
     "say. Answer with exactly one word: supported, contradicted or unsupported."
 )
 USER_TEMPLATE = "Passage:\n{evidence}\n\n{context}Claim: {claim}"
+
+FEW_SHOT: tuple[tuple[str, str, str], ...] = (
+    (
+        "and honestly what got me into robots was my grandfather's workshop. Every summer I was there "
+        "taking apart old radios and putting them back together, badly at first.",
+        "The guest traces his interest in robots to summers in his grandfather's workshop.",
+        "supported",
+    ),
+    (
+        "We trained it on about forty thousand hours of audio, which at the time felt enormous, "
+        "nobody had done that.",
+        "They trained the model on about four thousand hours of audio.",
+        "contradicted",
+    ),
+    (
+        "The first company failed after two years. We ran out of money, and I learned more from that "
+        "than from anything that worked.",
+        "After the first company failed, he moved to Berlin to start again.",
+        "unsupported",
+    ),
+    (
+        "You try something, it breaks, you change one thing, you try again, and after a hundred of "
+        "those you kind of know the shape of the problem.",
+        "He describes learning the problem through many rounds of trial and error.",
+        "supported",
+    ),
+    (
+        "I think it could happen in the next ten years, but I'm really not sure. Nobody is.",
+        "He is certain that it will happen within ten years.",
+        "contradicted",
+    ),
+    (
+        "Early on, the results were disappointing. Honestly, nothing worked for two years, and then "
+        "one change to the data made all the difference.",
+        "According to her, the results improved after a change to the data, following two years of failure.",
+        "supported",
+    ),
+    (
+        "Early on, the results were disappointing. Honestly, nothing worked for two years.",
+        "She says the early results were encouraging.",
+        "contradicted",
+    ),
+)
+"""Worked examples sent before the pair as earlier chat turns when ``few_shot`` is on: invented
+passages in the style of captions (from no episode of the benchmark), a faithful paraphrase, a
+gist and a merge (supported), a changed number, a removed hedge and an opposite (contradicted),
+and an unsaid fact (unsupported). They sit in the prefix every request shares, so the prefix cache
+evaluates them once per process."""
 ANSWERS = ("supported", "contradicted", "unsupported")
 ANSWER_GRAMMAR = 'root ::= "supported" | "contradicted" | "unsupported"'
 """GBNF grammar for the answer (llama.cpp); servers that do not know ``grammar`` ignore it."""
@@ -72,7 +120,7 @@ JOINT_SEPARATOR = "\n[…]\n"
 JUDGE_KEYS = frozenset(
     {"use_context", "max_windows", "conclusive", "digits", "cache", "cache_dir", "max_consecutive_failures",
      "progress_every_s", "top_logprobs", "seed", "max_trims", "evidence_words", "joint_windows",
-     "stop_at_supported"}
+     "stop_at_supported", "few_shot"}
 )
 """Config keys read by :class:`JudgeSettings` (shared by the gguf and llm backends)."""
 
@@ -113,11 +161,21 @@ def classify_answer(text: str, min_prefix: int = 4) -> str | None:
     return None
 
 
-def judge_messages(pair: VerifyPair, use_context: bool) -> list[dict[str, str]]:
-    """The chat messages for one pair: evidence first, claim last (see the module docstring)."""
+def judge_messages(pair: VerifyPair, use_context: bool, few_shot: bool = False) -> list[dict[str, str]]:
+    """The chat messages for one pair: evidence first, claim last (see the module docstring);
+    with ``few_shot``, the worked examples of ``FEW_SHOT`` as earlier turns."""
     context = f"Context: {pair.context.strip()}\n" if use_context and pair.context else ""
     user = USER_TEMPLATE.format(evidence=pair.evidence.strip(), context=context, claim=pair.claim.strip())
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for passage, claim, answer in FEW_SHOT if few_shot else ():
+        messages.append({"role": "user", "content": USER_TEMPLATE.format(evidence=passage, context="", claim=claim)})
+        messages.append({"role": "assistant", "content": answer})
+    return [*messages, {"role": "user", "content": user}]
+
+
+def prompt_version(few_shot: bool) -> str:
+    """The prompt's version as the cache key and the run signature name it."""
+    return f"{PROMPT_VERSION}+few-shot" if few_shot else PROMPT_VERSION
 
 
 def focus_evidence(claim: str, evidence: str, max_words: int) -> str:
@@ -207,6 +265,8 @@ class JudgeSettings:
             also ends the claim. Its verdict is its best window's, so it is supported whatever a
             later window says: no verdict changes and a request is saved, but the evidence shown
             is the first supporting window, not the best one.
+        few_shot: send the worked examples of ``FEW_SHOT`` before each pair (prompt version
+            ``judge-3+few-shot``; cached apart from the plain prompt's answers).
         supported_cut: the backend's own ``thresholds.supported`` (read from the same config
             block), or ``None`` (then ``stop_at_supported`` has no effect).
         digits: decimals the probabilities are rounded to.
@@ -239,6 +299,7 @@ class JudgeSettings:
     evidence_words: int = 0
     joint_windows: bool = False
     stop_at_supported: bool = False
+    few_shot: bool = False
     supported_cut: float | None = None
 
     @classmethod
@@ -279,9 +340,9 @@ class VerdictCache:
         self._db.commit()
 
     @staticmethod
-    def key(model_id: str, window: str, claim: str) -> str:
+    def key(model_id: str, window: str, claim: str, version: str = PROMPT_VERSION) -> str:
         """The cache key: sha256 over model id, prompt version and the window and claim hashes."""
-        parts = (model_id, PROMPT_VERSION, sha256_text(window), sha256_text(claim))
+        parts = (model_id, version, sha256_text(window), sha256_text(claim))
         return sha256_text("\x1f".join(parts))
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -331,7 +392,7 @@ class Judge:
     def request_body(self, pair: VerifyPair, max_tokens: int = 1) -> dict[str, Any]:
         """The ``/chat/completions`` body for one pair (the engine may add its model name)."""
         return {
-            "messages": judge_messages(pair, self.settings.use_context),
+            "messages": judge_messages(pair, self.settings.use_context, self.settings.few_shot),
             "temperature": 0.0,
             "seed": self.settings.seed,
             "max_tokens": max_tokens,
@@ -404,7 +465,7 @@ class Judge:
         if len(texts) > 1 or self.settings.evidence_words:
             pair = VerifyPair(pair.claim, JOINT_SEPARATOR.join(texts), pair.context)
         claim_key = json.dumps([pair.claim, pair.context if self.settings.use_context else None])
-        key = VerdictCache.key(self.engine.model_id, pair.evidence, claim_key)
+        key = VerdictCache.key(self.engine.model_id, pair.evidence, claim_key, prompt_version(self.settings.few_shot))
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
@@ -470,8 +531,11 @@ class Judge:
         """Prompt version and hash, grading settings and this process's counts (run signature)."""
         s = self.settings
         return {
-            "prompt_version": PROMPT_VERSION,
-            "prompt_sha256": sha256_text(SYSTEM_PROMPT + "\n" + USER_TEMPLATE + "\n" + ANSWER_GRAMMAR)[:16],
+            "prompt_version": prompt_version(s.few_shot),
+            "prompt_sha256": sha256_text(
+                "\n".join([SYSTEM_PROMPT, USER_TEMPLATE, ANSWER_GRAMMAR, *(
+                    "\x1f".join(example) for example in (FEW_SHOT if s.few_shot else ()))])
+            )[:16],
             "max_windows": s.max_windows,
             "evidence_words": s.evidence_words,
             "conclusive": s.conclusive,

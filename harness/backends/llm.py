@@ -225,7 +225,7 @@ class LLMVerifier:
 
     def messages(self, pair: VerifyPair) -> list[dict[str, str]]:
         """The chat messages for one pair."""
-        return judge_messages(pair, self.settings.use_context)
+        return judge_messages(pair, self.settings.use_context, self.settings.few_shot)
 
     def request_body(self, pair: VerifyPair) -> dict[str, Any]:
         """The JSON body sent to ``/chat/completions`` for one pair."""
