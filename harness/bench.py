@@ -189,7 +189,7 @@ def _judge_pairs(result: Any) -> dict[str, int] | None:
 
 
 def run_bench(
-    scales: list[int], summaries: list[str], exhaustive_claims: int | None, out_dir: Path, overrides: Sequence[str] = ()
+    scales: list[int], summaries: list[str], exhaustive_claims: int | None, overrides: Sequence[str] = ()
 ) -> dict[str, Any]:
     """Run the benchmark and return its JSON-ready result.
 
@@ -198,7 +198,6 @@ def run_bench(
         summaries: bundled summary names.
         exhaustive_claims: claims timed against every window; ``None``: 6 for the offline
             verifier, 0 (skipped) for an LLM judge (hours of requests).
-        out_dir: unused here (the caller writes); kept for the command's signature.
         overrides: Hydra overrides applied to every run (e.g. ``model=gguf model.path=...``).
     """
     from harness import models
@@ -424,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         return _throughput_main(args)
     scales = [int(x) for x in args.scales.split(",") if x.strip()]
     summaries = [x for x in args.summaries.split(",") if x.strip()]
-    result = run_bench(scales, summaries, args.exhaustive_claims, Path(args.out), args.overrides)
+    result = run_bench(scales, summaries, args.exhaustive_claims, args.overrides)
     text = render(result)
     out = Path(args.out)
     atomic_write_json(out / "bench.json", result)

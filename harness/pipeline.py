@@ -184,7 +184,7 @@ def run_pipeline(
                 lexical_config=lexical_config(cfg),
             ),
         )
-    extra["not_available"] = not_available_checks(transcript, summary, cfg)
+    extra["not_available"] = not_available_checks(transcript, summary, cfg, episode)
     inputs = {
         "transcript": {"sha256": transcript.sha256, "format": transcript.format},
         "summary": {"sha256": summary.sha256, "format": summary.format},
@@ -283,18 +283,21 @@ def _with_video_url(transcript: Transcript, t_cfg: Mapping[str, Any], transcript
     return transcript
 
 
-def _framed_parts(transcript: Transcript, flags_cfg: Mapping[str, Any]) -> str | None:
+def _framed_parts(transcript: Transcript, flags_cfg: Mapping[str, Any], episode: Any = None) -> str | None:
     """"introduction and closing words" (the host's framing found in a transcript without speaker
-    labels, by ``flags.misattribution.host_framing``), ``None`` when none was found."""
+    labels, by ``flags.misattribution.host_framing``), ``None`` when none was found. With the
+    run's ``episode``, the framing the flag detectors built is re-used."""
     from harness.flags.base import framing_of
 
-    framing = framing_of(transcript, flags_cfg.get("misattribution") or {})
+    framing = framing_of(transcript, flags_cfg.get("misattribution") or {}, episode)
     if not framing.spans or not framing.guests:
         return None
     return " and ".join(s.label for s in framing.spans)
 
 
-def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[str, Any]) -> list[dict[str, str]]:
+def not_available_checks(
+    transcript: Transcript, summary: Summary, cfg: Mapping[str, Any], episode: Any = None
+) -> list[dict[str, str]]:
     """The checks this run could not make because the inputs lack what they need, each with the
     reason: ``[{"check": "misattribution", "reason": "the transcript has no speaker labels"}]``.
     Reported in ``report.json`` and ``report.md`` so a missing check is never read as a clean one."""
@@ -308,7 +311,7 @@ def not_available_checks(transcript: Transcript, summary: Summary, cfg: Mapping[
 
     out: list[dict[str, str]] = []
     speakers = sorted({s.speaker for s in transcript.content_segments if s.speaker})
-    framed = None if speakers else _framed_parts(transcript, flags_cfg)
+    framed = None if speakers else _framed_parts(transcript, flags_cfg, episode)
     unlabelled = "the transcript has no speaker labels"
     if flag_on("misattribution"):
         if not speakers:

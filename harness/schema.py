@@ -279,20 +279,10 @@ class HfNliModelConfig:
 
 
 @dataclass
-class GgufModelConfig:
-    """``model=gguf``: a local GGUF judge through llama.cpp."""
+class JudgeModelConfig:
+    """The keys the LLM judge backends share (``harness.backends.judge.JudgeSettings`` reads them,
+    ``JUDGE_KEYS``), with the backend's thresholds and chunking."""
 
-    name: str = _required()
-    path: Optional[str] = _required()
-    hf_repo: Optional[str] = _required()
-    hf_file: Optional[str] = _required()
-    hf_revision: Optional[str] = _required()
-    hf_cache_dir: Optional[str] = _required()
-    n_ctx: int = _required()
-    n_batch: int = _required()
-    threads: Optional[int] = _required()
-    n_gpu_layers: int = _required()
-    poll: int = _required()
     use_context: bool = _required()
     max_windows: int = _required()
     conclusive: float = _required()
@@ -313,7 +303,24 @@ class GgufModelConfig:
 
 
 @dataclass
-class LlmModelConfig:
+class GgufModelConfig(JudgeModelConfig):
+    """``model=gguf``: a local GGUF judge through llama.cpp."""
+
+    name: str = _required()
+    path: Optional[str] = _required()
+    hf_repo: Optional[str] = _required()
+    hf_file: Optional[str] = _required()
+    hf_revision: Optional[str] = _required()
+    hf_cache_dir: Optional[str] = _required()
+    n_ctx: int = _required()
+    n_batch: int = _required()
+    threads: Optional[int] = _required()
+    n_gpu_layers: int = _required()
+    poll: int = _required()
+
+
+@dataclass
+class LlmModelConfig(JudgeModelConfig):
     """``model=llm``: an OpenAI-compatible server as judge."""
 
     name: str = _required()
@@ -324,23 +331,6 @@ class LlmModelConfig:
     max_retries: int = _required()
     busy_wait_s: Any = _required()
     check_model: bool = _required()
-    use_context: bool = _required()
-    max_windows: int = _required()
-    conclusive: float = _required()
-    digits: int = _required()
-    top_logprobs: int = _required()
-    seed: int = _required()
-    cache: bool = _required()
-    cache_dir: Optional[str] = _required()
-    max_consecutive_failures: int = _required()
-    max_trims: int = _required()
-    evidence_words: int = _required()
-    joint_windows: bool = _required()
-    stop_at_supported: bool = _required()
-    few_shot: bool = _required()
-    progress_every_s: Any = _required()
-    thresholds: Thresholds = _required()
-    chunking: ChunkingConfig = _required()
 
 
 @dataclass

@@ -98,5 +98,5 @@ def test_overrides_reach_the_config_the_models_are_loaded_from(monkeypatch):
 
     monkeypatch.setattr(bench, "_compose", compose)
     with pytest.raises(RuntimeError):
-        bench.run_bench([1], ["wiki"], None, bench.PROJECT_ROOT, ["model=gguf", "model.path=m.gguf"])
+        bench.run_bench([1], ["wiki"], None, ["model=gguf", "model.path=m.gguf"])
     assert seen == [["model=gguf", "model.path=m.gguf"]]

@@ -209,3 +209,12 @@ def test_run_and_meta_eval_stop_at_start_with_one_line(capsys, argv, line):
 
     assert main(argv) == 2
     assert capsys.readouterr().err == f"harness: error: {line}\n"
+
+
+def test_the_judge_schema_types_every_key_the_judge_reads():
+    from harness.backends.judge import JUDGE_KEYS
+
+    fields = {f.name for f in dataclasses.fields(schema.JudgeModelConfig)}
+    assert JUDGE_KEYS <= fields
+    for backend in (schema.GgufModelConfig, schema.LlmModelConfig):
+        assert issubclass(backend, schema.JudgeModelConfig)
